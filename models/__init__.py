@@ -1,0 +1,1 @@
+"""Image Studio's core: model kinds, datasets, training and run folders. Never imports Qt."""

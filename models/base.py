@@ -1,0 +1,181 @@
+"""The one interface every model kind implements, and the capabilities it declares."""
+
+from __future__ import annotations
+
+import enum
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+
+class Capability(enum.Flag):
+    NONE = 0
+    GENERATE = enum.auto()
+    ENCODE = enum.auto()
+    CONDITIONAL = enum.auto()
+    CLASSIFY = enum.auto()
+
+
+class CapabilityError(RuntimeError):
+    """Asked a model for something its kind cannot do (e.g. encode with a GAN)."""
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a model must know about its data: shape, class names and how flips behave."""
+
+    image_shape: tuple[int, int, int]  # (C, H, W)
+    class_names: tuple[str, ...] = ()
+    flips_keep_label: bool = False
+    pixel_mean: float = 0.5  # mean training pixel in [0, 1], for output-bias initialisation
+
+    @property
+    def labelled(self) -> bool:
+        return len(self.class_names) > 0
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Images as float in [0, 1], (N, C, H, W), on the model's device; labels or None."""
+
+    images: Tensor
+    labels: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """The number that says how good a run is, and which direction is better."""
+
+    name: str
+    higher_is_better: bool
+
+
+class ImageModel(ABC):
+    """A trainable image model. Owns its networks and optimisers.
+
+    Kinds override what their capabilities promise; the rest raise CapabilityError so the
+    studio and the CLI can say plainly what a kind cannot do.
+    """
+
+    kind: ClassVar[str]
+    title: ClassVar[str]
+    summary: ClassVar[str]
+    capabilities: ClassVar[Capability]
+    config_class: ClassVar[type]
+    needs_labels: ClassVar[bool] = False
+    primary_metric: ClassVar[Metric]
+
+    def __init__(self, config: Any, data: DataInfo, device: torch.device) -> None:
+        self.config = config
+        self.data = data
+        self.device = torch.device(device)
+
+    # --- what the kind is -------------------------------------------------------------
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.data.image_shape
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.data.class_names
+
+    @property
+    def latent_dim(self) -> int | None:
+        return None
+
+    def can(self, capability: Capability) -> bool:
+        return bool(self.capabilities & capability)
+
+    # --- training ----------------------------------------------------------------------
+    def prepare(self, total_steps: int) -> None:  # noqa: B027 - optional hook
+        """Called once before training with the planned step count (for LR schedules)."""
+
+    @abstractmethod
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        """One optimisation step. A non-finite loss leaves the weights untouched."""
+
+    @abstractmethod
+    def evaluate(self, batches: Iterable[Batch]) -> dict[str, float]:
+        """Held-out metrics, averaged per image."""
+
+    @abstractmethod
+    def networks(self) -> dict[str, nn.Module]:
+        """The modules whose weights make up the model (saved to safetensors)."""
+
+    def optimizers(self) -> dict[str, Any]:
+        """Optimisers and schedulers whose state a resume needs (saved to state.pt)."""
+        return {}
+
+    def train_mode(self, training: bool) -> None:
+        for net in self.networks().values():
+            net.train(training)
+
+    # --- what the kind can do ----------------------------------------------------------
+    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        raise CapabilityError(f"a {self.title} does not generate images")
+
+    def sample(self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+        raise CapabilityError(f"a {self.title} does not generate images")
+
+    def encode(self, images: Tensor) -> Tensor:
+        raise CapabilityError(f"a {self.title} has no encoder")
+
+    def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
+        raise CapabilityError(f"a {self.title} cannot decode a latent")
+
+    def reconstruct(self, images: Tensor) -> Tensor:
+        return self.decode(self.encode(images))
+
+    def classify(self, images: Tensor) -> Tensor:
+        raise CapabilityError(f"a {self.title} does not classify images")
+
+    def features(self, images: Tensor) -> Tensor:
+        raise CapabilityError(f"a {self.title} has no feature space")
+
+    # --- state -------------------------------------------------------------------------
+    def weights(self) -> dict[str, Tensor]:
+        """Flat name -> tensor map of every network, for safetensors."""
+        flat = {}
+        for net_name, net in self.networks().items():
+            for key, value in net.state_dict().items():
+                flat[f"{net_name}.{key}"] = value.detach().contiguous().cpu()
+        return flat
+
+    def load_weights(self, flat: dict[str, Tensor]) -> None:
+        for net_name, net in self.networks().items():
+            prefix = f"{net_name}."
+            part = {k[len(prefix) :]: v for k, v in flat.items() if k.startswith(prefix)}
+            net.load_state_dict(part, strict=True)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return {name: opt.state_dict() for name, opt in self.optimizers().items()}
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        for name, opt in self.optimizers().items():
+            if name in state:
+                opt.load_state_dict(state[name])
+
+
+def finite_step(
+    optimizer: torch.optim.Optimizer, loss: Tensor, inputs: list[Tensor] | None = None
+) -> bool:
+    """Backpropagate and step only when the loss is finite, so one bad batch spoils nothing.
+
+    `inputs` limits the gradient to those tensors (a GAN's generator step must not spend
+    time on the discriminator's gradients).
+    """
+    optimizer.zero_grad(set_to_none=True)
+    if not math.isfinite(loss.item()):
+        return False
+    loss.backward(inputs=inputs)
+    optimizer.step()
+    return True
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

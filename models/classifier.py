@@ -1,0 +1,178 @@
+"""A small residual CNN classifier with shift augmentation, label smoothing and a one-cycle
+or cosine learning-rate schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.base import Batch, Capability, DataInfo, ImageModel, Metric, finite_step
+from models.hyperparameters import hyperparameter
+
+
+@dataclass
+class CNNConfig:
+    learning_rate: float = hyperparameter(
+        0.02, "Peak learning rate of SGD with Nesterov momentum",
+        low=1e-4, high=1.0, log_scale=True,
+    )  # fmt: skip
+    batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
+    schedule: str = hyperparameter(
+        "one-cycle", "How the learning rate moves over the run", choices=("one-cycle", "cosine")
+    )
+    label_smoothing: float = hyperparameter(
+        0.1, "Share of each target spread over the other classes", low=0.0, high=0.5
+    )
+    max_shift: int = hyperparameter(
+        2, "Random shift augmentation, in pixels (0 turns it off)", low=0, high=8
+    )
+    width: int = hyperparameter(
+        24, "Channels of the first stage (doubled at each of the two later stages)",
+        low=4, high=256, advanced=True,
+    )  # fmt: skip
+    weight_decay: float = hyperparameter(
+        5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True
+    )
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels_in: int, channels_out: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels_in, channels_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels_out)
+        self.conv2 = nn.Conv2d(channels_out, channels_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels_out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or channels_in != channels_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(channels_in, channels_out, 1, stride, bias=False),
+                nn.BatchNorm2d(channels_out),
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x), inplace=True)
+
+
+class ResNetSmall(nn.Module):
+    def __init__(self, channels: int, classes: int, width: int):
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)
+        )
+        self.stages = nn.Sequential(
+            ResidualBlock(width, width, 1),
+            ResidualBlock(width, 2 * width, 2),
+            ResidualBlock(2 * width, 4 * width, 2),
+        )
+        self.head = nn.Linear(4 * width, classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.stages(self.stem(x)).mean(dim=(2, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+
+def random_shift(images: Tensor, max_shift: int, flip: bool) -> Tensor:
+    """Shift each image by up to `max_shift` pixels (zero fill), optionally mirror it."""
+    n, _, h, w = images.shape
+    padded = F.pad(images, (max_shift,) * 4)
+    dx = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
+    dy = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
+    rows = (dy[:, None] + torch.arange(h, device=images.device)[None, :])  # (n, h)
+    cols = (dx[:, None] + torch.arange(w, device=images.device)[None, :])  # (n, w)
+    index = torch.arange(n, device=images.device)[:, None, None]
+    shifted = padded.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]
+    shifted = shifted.permute(0, 3, 1, 2)
+    if flip:
+        mirror = torch.rand(n, device=images.device) < 0.5
+        shifted = torch.where(mirror[:, None, None, None], shifted.flip(3), shifted)
+    return shifted.contiguous()
+
+
+class CNN(ImageModel):
+    kind = "cnn"
+    title = "CNN classifier"
+    summary = "Residual convolutional network that learns to tell the classes apart."
+    capabilities = Capability.CLASSIFY
+    config_class = CNNConfig
+    needs_labels = True
+    primary_metric = Metric("test_accuracy", higher_is_better=True)
+
+    def __init__(self, config: CNNConfig, data: DataInfo, device):
+        super().__init__(config, data, device)
+        if not data.labelled:
+            raise ValueError("a classifier needs labelled data: a folder with one sub-folder per class")
+        self.net = ResNetSmall(data.image_shape[0], len(data.class_names), config.width).to(self.device)
+        self.optimizer = torch.optim.SGD(
+            self.net.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
+            weight_decay=config.weight_decay,
+        )  # fmt: skip
+        self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+        self.mean = data.pixel_mean
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"cnn": self.net}
+
+    def optimizers(self) -> dict:
+        found = {"sgd": self.optimizer}
+        if self.scheduler is not None:
+            found["schedule"] = self.scheduler
+        return found
+
+    def prepare(self, total_steps: int) -> None:
+        total_steps = max(total_steps, 1)
+        if self.config.schedule == "one-cycle":
+            self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer, max_lr=self.config.learning_rate, total_steps=total_steps + 1,
+                pct_start=0.25,
+            )  # fmt: skip
+        else:
+            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, total_steps)
+
+    def _advance_schedule(self) -> None:
+        if self.scheduler is None:
+            return
+        # One-cycle refuses to step past its planned end (a resumed run may train longer).
+        limit = getattr(self.scheduler, "total_steps", None)
+        if limit is None or self.scheduler.last_epoch < limit - 1:
+            self.scheduler.step()
+
+    def _inputs(self, images: Tensor) -> Tensor:
+        return (images - self.mean) / 0.3
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        images = batch.images
+        if self.config.max_shift > 0 or self.data.flips_keep_label:
+            images = random_shift(images, self.config.max_shift, self.data.flips_keep_label)
+        logits = self.net(self._inputs(images))
+        loss = F.cross_entropy(logits, batch.labels, label_smoothing=self.config.label_smoothing)
+        finite_step(self.optimizer, loss)
+        self._advance_schedule()
+        accuracy = (logits.argmax(1) == batch.labels).float().mean().item()
+        return {"loss": loss.item(), "accuracy": accuracy, "lr": self.optimizer.param_groups[0]["lr"]}
+
+    @torch.inference_mode()
+    def evaluate(self, batches: Iterable[Batch]) -> dict[str, float]:
+        total_loss = 0.0
+        correct = count = 0
+        for batch in batches:
+            logits = self.net(self._inputs(batch.images))
+            total_loss += F.cross_entropy(logits, batch.labels, reduction="sum").item()
+            correct += int((logits.argmax(1) == batch.labels).sum())
+            count += batch.images.shape[0]
+        count = max(count, 1)
+        return {"test_loss": total_loss / count, "test_accuracy": correct / count}
+
+    @torch.inference_mode()
+    def classify(self, images: Tensor) -> Tensor:
+        return torch.softmax(self.net(self._inputs(images.to(self.device))), dim=1)
+
+    @torch.inference_mode()
+    def features(self, images: Tensor) -> Tensor:
+        return self.net.features(self._inputs(images.to(self.device)))

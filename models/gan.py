@@ -1,0 +1,163 @@
+"""DCGAN (Radford et al. 2015) sized for 28x28 and 32x32 images, grayscale or colour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.base import Batch, Capability, DataInfo, ImageModel, Metric, finite_step
+from models.hyperparameters import hyperparameter
+
+
+@dataclass
+class DCGANConfig:
+    latent_dim: int = hyperparameter(64, "Size of the generator's noise vector", low=2, high=512)
+    learning_rate: float = hyperparameter(
+        2e-4, "Adam learning rate of both networks", low=1e-5, high=1e-2, log_scale=True
+    )
+    batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
+    label_smoothing: float = hyperparameter(
+        0.1, "How far the discriminator's 'real' target is lowered from 1", low=0.0, high=0.5
+    )
+    width: int = hyperparameter(
+        32, "Channels of the networks' widest layer / 2", low=8, high=256, advanced=True
+    )
+    beta1: float = hyperparameter(
+        0.5, "Adam β1; 0.5 keeps the adversarial game stable", low=0.0, high=0.99, advanced=True
+    )
+
+
+class Generator(nn.Module):
+    def __init__(self, latent_dim: int, width: int, image_shape: tuple[int, int, int]):
+        super().__init__()
+        channels, height, _ = image_shape
+        self.base = height // 4
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, 4 * width * self.base * self.base, bias=False),
+            nn.BatchNorm1d(4 * width * self.base * self.base),
+            nn.ReLU(True),
+        )
+        self.width = width
+        self.body = nn.Sequential(
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * width), nn.ReLU(True),
+            nn.ConvTranspose2d(2 * width, channels, 4, 2, 1),
+            nn.Tanh(),
+        )  # fmt: skip
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.body(self.project(z).view(-1, 4 * self.width, self.base, self.base))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, width: int, image_shape: tuple[int, int, int]):
+        super().__init__()
+        channels, height, w = image_shape
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * width, 4 * width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2, True),
+            nn.Flatten(),
+            nn.Linear(4 * width * (height // 4) * (w // 4), 1),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x).squeeze(1)
+
+
+def init_dcgan(module: nn.Module) -> None:
+    """The paper's initialisation: N(0, 0.02) weights, BatchNorm scales around 1."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGAN(ImageModel):
+    kind = "dcgan"
+    title = "DCGAN"
+    summary = "Generative adversarial network: a generator learns to fool a discriminator."
+    capabilities = Capability.GENERATE
+    config_class = DCGANConfig
+    primary_metric = Metric("test_d_accuracy", higher_is_better=False)
+
+    def __init__(self, config: DCGANConfig, data: DataInfo, device):
+        super().__init__(config, data, device)
+        _, height, width = data.image_shape
+        if height != width or height % 4:
+            raise ValueError(f"DCGAN needs square images with a side divisible by 4, not {height}x{width}")
+        self.generator = Generator(config.latent_dim, config.width, data.image_shape).to(self.device)
+        self.discriminator = Discriminator(config.width, data.image_shape).to(self.device)
+        self.generator.apply(init_dcgan)
+        self.discriminator.apply(init_dcgan)
+        betas = (config.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), config.learning_rate, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), config.learning_rate, betas=betas)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def optimizers(self) -> dict:
+        return {"generator_adam": self.opt_g, "discriminator_adam": self.opt_d}
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        real = batch.images * 2 - 1
+        n = real.shape[0]
+        fake = self.generator(torch.randn(n, self.latent_dim, device=self.device))
+
+        real_target = torch.full((n,), 1.0 - self.config.label_smoothing, device=self.device)
+        zeros = torch.zeros(n, device=self.device)
+        real_logits = self.discriminator(real)
+        fake_logits = self.discriminator(fake.detach())
+        loss_d = F.binary_cross_entropy_with_logits(
+            real_logits, real_target
+        ) + F.binary_cross_entropy_with_logits(fake_logits, zeros)
+        d_ok = finite_step(self.opt_d, loss_d)
+
+        # The generator's loss goes through the discriminator just updated (as in DCGAN).
+        loss_g = F.binary_cross_entropy_with_logits(self.discriminator(fake), torch.ones_like(zeros))
+        if d_ok:
+            finite_step(self.opt_g, loss_g, inputs=list(self.generator.parameters()))
+        else:
+            self.opt_g.zero_grad(set_to_none=True)
+        return {
+            "loss_d": loss_d.item(),
+            "loss_g": loss_g.item(),
+            "d_real": torch.sigmoid(real_logits).mean().item(),
+            "d_fake": torch.sigmoid(fake_logits).mean().item(),
+        }
+
+    @torch.inference_mode()
+    def evaluate(self, batches: Iterable[Batch]) -> dict[str, float]:
+        """How well the discriminator tells test images from fresh samples (0.5 = fooled)."""
+        correct = count = 0
+        for batch in batches:
+            n = batch.images.shape[0]
+            real = self.discriminator(batch.images * 2 - 1) > 0
+            fake = self.discriminator(self.generator(torch.randn(n, self.latent_dim, device=self.device))) <= 0
+            correct += int(real.sum()) + int(fake.sum())
+            count += 2 * n
+        return {"test_d_accuracy": correct / max(count, 1)}
+
+    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return torch.randn(n, self.latent_dim, generator=generator)
+
+    @torch.inference_mode()
+    def sample(self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+        noise = self.make_noise(n) if noise is None else noise
+        return self.decode(noise)
+
+    @torch.inference_mode()
+    def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
+        return (self.generator(latent.to(self.device)) + 1) / 2

@@ -1,0 +1,144 @@
+"""The one place that turns a person's image file into a tensor in a model's format."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Only formats people actually hand over; Pillow can open dozens more (EPS runs Ghostscript).
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_PIXELS = 64_000_000  # beyond this a file is more likely a decompression bomb than a photo
+
+
+class ImageLoadError(ValueError):
+    """A file that cannot be used as an image; str() is a one-line reason for a person."""
+
+
+@dataclass
+class LoadedImage:
+    """An image in a model's format plus what was done to get it there."""
+
+    pixels: np.ndarray  # uint8, (H, W, C)
+    original_size: tuple[int, int]
+    original_mode: str
+    steps: list[str] = field(default_factory=list)
+
+    def tensor(self) -> torch.Tensor:
+        """Float (C, H, W) in [0, 1]."""
+        return torch.from_numpy(self.pixels).permute(2, 0, 1).float().div_(255)
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(IMAGE_SUFFIXES)
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open and fully decode an image, refusing anything unsafe or broken with a reason."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise ImageLoadError("is a folder, not an image file")
+    if size == 0:
+        raise ImageLoadError("empty file (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise ImageLoadError(f"file too large ({size / 2**20:.0f} MiB; limit 100 MiB)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=ALLOWED_FORMATS)
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageLoadError(
+                    f"image too large ({image.width}x{image.height} pixels), "
+                    "refused as a possible decompression bomb"
+                )
+            image.load()
+    except ImageLoadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError("refused as a decompression bomb (too many pixels)") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(
+            "not an image in a supported format (PNG, JPEG, WebP, BMP, GIF, TIFF)"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        message = str(exc) or type(exc).__name__
+        if "truncated" in message.lower():
+            raise ImageLoadError("damaged or truncated image file") from None
+        raise ImageLoadError(f"damaged image file ({message})") from None
+    return image
+
+
+def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image.Image:
+    """Any Pillow mode to 'L' or 'RGB', flattening transparency onto black or white."""
+    if getattr(image, "n_frames", 1) > 1:
+        steps.append(f"used the first of {image.n_frames} frames")
+        image.seek(0)
+    image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
+        array = np.clip(array / top * 255.0, 0, 255).astype(np.uint8)
+        image = Image.fromarray(array, mode="L")
+        steps.append(f"scaled {mode} pixels to 8 bits")
+    if image.mode == "P" or image.mode == "PA":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, _background_for(image))
+        image = Image.alpha_composite(background, image)
+        steps.append("flattened transparency")
+    if image.mode == "CMYK":
+        steps.append("converted CMYK to RGB")
+    if channels == 1:
+        if image.mode != "L":
+            image = image.convert("L")
+            steps.append("converted to grayscale")
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    return image
+
+
+def _background_for(image: Image.Image) -> tuple[int, int, int, int]:
+    """Transparent areas become the colour opposite to the ink, so strokes stay visible."""
+    rgba = np.asarray(image)
+    opaque = rgba[..., 3] > 127
+    if not opaque.any():
+        return (0, 0, 0, 255)
+    ink = rgba[..., :3][opaque].mean()
+    return (0, 0, 0, 255) if ink > 127 else (255, 255, 255, 255)
+
+
+def load_image(
+    path: str | os.PathLike, image_shape: tuple[int, int, int], *, resample=Image.BILINEAR
+) -> LoadedImage:
+    """A file as uint8 (H, W, C) of `image_shape` = (C, H, W), with the steps taken."""
+    return convert_image(open_image(path), image_shape, resample=resample)
+
+
+def convert_image(
+    image: Image.Image, image_shape: tuple[int, int, int], *, resample=Image.BILINEAR
+) -> LoadedImage:
+    channels, height, width = image_shape
+    steps: list[str] = []
+    original = (image.width, image.height)
+    original_mode = image.mode
+    image = to_rgb_or_gray(image, channels, steps)
+    if image.size != (width, height):
+        image = image.resize((width, height), resample=resample, reducing_gap=3.0)
+        steps.append(f"resized {original[0]}x{original[1]} to {width}x{height}")
+    pixels = np.asarray(image, dtype=np.uint8)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    return LoadedImage(np.ascontiguousarray(pixels), original, original_mode, steps)

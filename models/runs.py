@@ -1,0 +1,258 @@
+"""A run is a folder, the single source of truth that the studio and the CLI both read:
+
+    config.json          kind, dataset, hyperparameters, training plan, device, versions
+    status.json          running / paused / stopped / completed / failed, step, best metric
+    metrics.jsonl        one JSON object per logged step or evaluation (append only)
+    weights.safetensors  the model (with JSON metadata), safe to share and open
+    state.pt             optimiser, RNG and step for resuming (tensors only)
+    samples/step-000500.png, reconstructions/step-000500.png
+
+Every file but metrics.jsonl is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.atomic import atomic_write_json
+
+FORMAT_VERSION = 1
+STEP_FILE = re.compile(r"step-(\d+)\.png$")
+
+
+class RunError(RuntimeError):
+    """A run folder that cannot be used; the message names the file and what is wrong."""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def versions() -> dict[str, str]:
+    """Read from package metadata: importing torchvision just for this costs seconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("image-studio", "torch", "torchvision", "numpy"):
+        try:
+            found[package.replace("-", "_")] = version(package)
+        except PackageNotFoundError:
+            found[package.replace("-", "_")] = "unknown"
+    return found
+
+
+def new_run_name(kind: str, dataset: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    short = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(dataset.removeprefix("folder:")).name or dataset)
+    return f"{stamp}-{kind}-{short.strip('-')[:40]}"
+
+
+class Run:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    # --- creating and opening -----------------------------------------------------------
+    @classmethod
+    def create(cls, runs_dir: Path, config: dict[str, Any]) -> Run:
+        runs_dir = Path(runs_dir)
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        base = new_run_name(config["kind"], config["dataset"]["name"])
+        path = runs_dir / base
+        suffix = 1
+        while True:
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                suffix += 1
+                path = runs_dir / f"{base}-{suffix}"
+        run = cls(path)
+        config = {"format": FORMAT_VERSION, "name": path.name, "created": now_iso(), **config}
+        atomic_write_json(run.config_path, config)
+        run.write_status("created", step=0, epoch=0)
+        (path / "metrics.jsonl").touch()
+        return run
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Run:
+        run = cls(Path(path).expanduser())
+        if not run.path.is_dir():
+            raise RunError(f"no run folder at {run.path}")
+        run.config  # noqa: B018 - validates config.json now, with a clear message
+        return run
+
+    # --- files --------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def weights_path(self) -> Path:
+        return self.path / "weights.safetensors"
+
+    @property
+    def state_path(self) -> Path:
+        return self.path / "state.pt"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        try:
+            config = json.loads(self.config_path.read_text())
+        except FileNotFoundError:
+            raise RunError(f"{self.path} is not a run folder (no config.json)") from None
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{self.config_path} cannot be read ({exc})") from None
+        if not isinstance(config, dict) or "kind" not in config or "dataset" not in config:
+            raise RunError(f"{self.config_path} is not an Image Studio run configuration")
+        return config
+
+    @property
+    def kind(self) -> str:
+        return self.config["kind"]
+
+    def update_config(self, **changes: Any) -> None:
+        config = self.config
+        config.update(changes)
+        atomic_write_json(self.config_path, config)
+
+    # --- status -------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / "status.json").read_text())
+        except (OSError, ValueError):
+            return {"state": "unknown", "step": 0}
+
+    def write_status(self, state: str, **fields: Any) -> None:
+        previous = self.status() if (self.path / "status.json").exists() else {}
+        status = {**previous, **fields, "state": state, "updated": now_iso(), "pid": os.getpid()}
+        atomic_write_json(self.path / "status.json", status)
+
+    # --- metrics ------------------------------------------------------------------------
+    def append_metrics(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in records)
+        # One write of whole lines, so a reader following the file never sees half a record
+        # except at the very end, which read_metrics leaves for the next read.
+        with open(self.metrics_path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def read_metrics(self, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Records from byte `offset`, and the offset to continue from (follows a growing file)."""
+        try:
+            with open(self.metrics_path, "rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return [], offset
+        end = data.rfind(b"\n") + 1
+        records = []
+        for line in data[:end].splitlines():
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue  # a damaged line costs one point of a curve, not the run
+        return records, offset + end
+
+    def truncate_metrics_after(self, step: int) -> None:
+        """On resume, drop what was logged after the checkpoint, which the run will redo."""
+        records, _ = self.read_metrics()
+        kept = [r for r in records if r.get("step", 0) <= step]
+        if len(kept) != len(records):
+            from models.atomic import atomic_write_bytes
+
+            text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in kept)
+            atomic_write_bytes(self.metrics_path, text.encode())
+
+    # --- sample grids -------------------------------------------------------------------
+    def grid_path(self, step: int, folder: str = "samples") -> Path:
+        return self.path / folder / f"step-{step:06d}.png"
+
+    def grid_steps(self, folder: str = "samples") -> list[tuple[int, Path]]:
+        found = []
+        directory = self.path / folder
+        if directory.is_dir():
+            for entry in directory.iterdir():
+                match = STEP_FILE.search(entry.name)
+                if match and not entry.name.startswith("."):
+                    found.append((int(match.group(1)), entry))
+        return sorted(found)
+
+    def has_checkpoint(self) -> bool:
+        return self.weights_path.exists()
+
+    def delete(self) -> None:
+        if not (self.path / "config.json").exists():
+            raise RunError(f"refusing to delete {self.path}: it is not a run folder")
+        shutil.rmtree(self.path)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the run history."""
+
+    path: Path
+    name: str
+    kind: str
+    dataset: str
+    state: str
+    step: int
+    total_steps: int
+    best_name: str | None
+    best_value: float | None
+    created: str
+    modified: float
+
+
+def summarize(run: Run) -> RunSummary:
+    config = run.config
+    status = run.status()
+    best = status.get("best") or {}
+    return RunSummary(
+        path=run.path,
+        name=run.name,
+        kind=config["kind"],
+        dataset=config["dataset"]["name"],
+        state=status.get("state", "unknown"),
+        step=int(status.get("step", 0)),
+        total_steps=int(status.get("total_steps", 0)),
+        best_name=best.get("name"),
+        best_value=best.get("value"),
+        created=config.get("created", ""),
+        modified=max(
+            (p.stat().st_mtime for p in (run.metrics_path, run.path / "status.json") if p.exists()),
+            default=run.path.stat().st_mtime,
+        ),
+    )
+
+
+def list_runs(runs_dir: Path) -> list[RunSummary]:
+    """Every readable run in `runs_dir`, newest first; unreadable folders are passed over."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    found = []
+    for entry in runs_dir.iterdir():
+        if entry.is_dir() and (entry / "config.json").exists():
+            try:
+                found.append(summarize(Run(entry)))
+            except (RunError, KeyError, TypeError, ValueError, OSError):
+                continue
+    return sorted(found, key=lambda s: (s.created, s.name), reverse=True)

@@ -1,0 +1,407 @@
+"""Trainer.run() is a generator of reports: it loads the data, trains, samples, evaluates
+and checkpoints, and can be paused, resumed and stopped between steps from another thread."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models import reports
+from models.base import Capability, ImageModel
+from models.checkpoint import build_model, load_model, load_state, save_checkpoint
+from models.data import DatasetError, ImageDataset, LoadCancelled, load_dataset
+from models.devices import describe_device, resolve_device, rng_state, set_rng_state
+from models.grids import make_grid, pair_grid, save_png, to_uint8
+from models.hyperparameters import apply_overrides, config_to_dict
+from models.paths import default_runs_dir
+from models.registry import model_class
+from models.runs import Run, RunError, versions
+
+REPORT_INTERVAL = 0.1  # seconds between loss reports: at most ~10 a second
+CHECKPOINT_INTERVAL = 120.0  # seconds of training between checkpoints inside a long epoch
+NONFINITE_PATIENCE = 5  # non-finite losses in a row before the run pauses
+GRID_SIZE = 64
+RECONSTRUCTIONS = 16
+
+
+@dataclass
+class TrainRequest:
+    """Everything a person chooses before pressing Train."""
+
+    kind: str
+    dataset: str = "mnist-5k"
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 10
+    seed: int = 0
+    device: str = "auto"
+    runs_dir: Path | None = None
+    sample_every: int = 100
+    fork_from: Path | None = None
+
+
+class Trainer:
+    def __init__(self, request: TrainRequest | None = None, *, resume: Path | None = None,
+                 epochs: int | None = None):  # fmt: skip
+        if (request is None) == (resume is None):
+            raise ValueError("give either a request or a run to resume")
+        self.request = request
+        self.resume_path = resume
+        self.extra_epochs = epochs
+        self.run_folder: Run | None = None
+        self._control = threading.Condition()
+        self._paused = False
+        self._stopping = False
+
+    # --- control from any thread ----------------------------------------------------------
+    def pause(self) -> None:
+        with self._control:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._control:
+            self._paused = False
+            self._control.notify_all()
+
+    def stop(self) -> None:
+        with self._control:
+            self._stopping = True
+            self._control.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    # --- the generator --------------------------------------------------------------------
+    def run(self) -> Iterator[reports.Report]:
+        try:
+            yield from self._run()
+        except (DatasetError, RunError, LoadCancelled, ValueError) as exc:
+            message = str(exc)
+            if self.run_folder is not None:
+                self.run_folder.write_status("failed", message=message)
+            yield reports.Notice("error", message)
+            yield reports.StateChanged("failed", message)
+        except Exception as exc:
+            if self.run_folder is not None:
+                self.run_folder.write_status("failed", message=f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _run(self) -> Iterator[reports.Report]:
+        if self.resume_path is not None:
+            self.run_folder = Run.open(self.resume_path)
+            config = self.run_folder.config
+            if self.extra_epochs:
+                config["training"]["epochs"] = self.extra_epochs
+                self.run_folder.update_config(training=config["training"])
+            dataset_name = config["dataset"]["name"]
+            device = resolve_device(config["training"].get("device", "auto"))
+        else:
+            request = self.request
+            model_class(request.kind)  # unknown kinds fail before any data is loaded
+            dataset_name = request.dataset
+            device = resolve_device(request.device)
+
+        dataset = yield from self._load(dataset_name)
+        if dataset is None:
+            yield reports.StateChanged("stopped", "stopped while loading data")
+            return
+        dataset = dataset.to(device)
+
+        if self.resume_path is not None:
+            run, model, state = self._restore(device)
+        else:
+            run, model, state = self._create(dataset, device)
+        yield from Loop(run, model, dataset, state, self).run()
+
+    def _load(self, name: str) -> Iterator[reports.Report]:
+        """Load in a helper thread so progress can be reported and a stop honoured."""
+        progress: list[tuple[int, int, str]] = []
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["dataset"] = load_dataset(
+                    name,
+                    progress=lambda d, t, w: progress.append((d, t, w)),
+                    should_stop=lambda: self._stopping,
+                )
+            except BaseException as exc:
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, name="load-dataset", daemon=True)
+        thread.start()
+        yield reports.Loading(f"loading {name}", 0, 0)
+        while thread.is_alive():
+            thread.join(REPORT_INTERVAL)
+            if progress:
+                done, total, what = progress[-1]
+                yield reports.Loading(what, done, total)
+        if isinstance(result.get("error"), LoadCancelled):
+            return None
+        if "error" in result:
+            raise result["error"]
+        return result["dataset"]
+
+    def _create(self, dataset: ImageDataset, device: torch.device):
+        request = self.request
+        cls = model_class(request.kind)
+        if cls.needs_labels and dataset.train_labels is None:
+            raise DatasetError(
+                f"a {cls.title} needs labelled images: put each class in its own sub-folder"
+            )
+        hyper = apply_overrides(cls.config_class, request.hyperparameters)
+        config = {
+            "kind": request.kind,
+            "dataset": {**dataset.describe(), "pixel_mean": dataset.info.pixel_mean},
+            "hyperparameters": config_to_dict(hyper),
+            "training": {
+                "epochs": request.epochs,
+                "seed": request.seed,
+                "device": request.device,
+                "sample_every": request.sample_every,
+            },
+            "device": str(device),
+            "versions": versions(),
+        }
+        parent = None
+        if request.fork_from is not None:
+            parent = Run.open(request.fork_from)
+            if parent.kind != request.kind:
+                raise RunError(f"cannot fork a {parent.kind} run into a {request.kind} run")
+            config["parent"] = parent.name
+        torch.manual_seed(request.seed)
+        model = build_model(config, device)
+        if parent is not None:
+            model.load_weights(load_model(parent, device).weights())
+        run = Run.create(request.runs_dir or default_runs_dir(), config)
+        self.run_folder = run
+        return run, model, {"step": 0, "elapsed": 0.0, "fresh": True}
+
+    def _restore(self, device: torch.device):
+        run = self.run_folder
+        config = run.config
+        model = load_model(run, device)
+        state = load_state(run, device)
+        state["fresh"] = False
+        return run, model, state
+
+
+class Loop:
+    """One training session of a run: from its saved step to the planned end or a stop."""
+
+    def __init__(self, run: Run, model: ImageModel, dataset: ImageDataset, state: dict,
+                 trainer: Trainer):  # fmt: skip
+        self.run_folder = run
+        self.model = model
+        self.dataset = dataset
+        self.trainer = trainer
+        config = run.config
+        self.training = config["training"]
+        self.seed = int(self.training["seed"])
+        self.batch_size = int(config["hyperparameters"]["batch_size"])
+        if self.batch_size > dataset.num_train:
+            raise DatasetError(
+                f"batch size {self.batch_size} is larger than the {dataset.num_train} training images"
+            )
+        self.steps_per_epoch = dataset.steps_per_epoch(self.batch_size)
+        self.total_steps = int(self.training["epochs"]) * self.steps_per_epoch
+        self.sample_every = max(1, int(self.training.get("sample_every", 100)))
+        self.step = int(state["step"])
+        self.elapsed_before = float(state.get("elapsed", 0.0))
+        self.state = state
+        self.nonfinite_in_row = int(state.get("nonfinite_in_row", 0))
+        self.best: dict[str, Any] | None = run.status().get("best")
+        generator = torch.Generator().manual_seed(self.seed)
+        self.fixed_noise = None
+        if model.can(Capability.GENERATE):
+            self.fixed_noise = model.make_noise(GRID_SIZE, generator)
+        count = min(RECONSTRUCTIONS, dataset.num_test)
+        self.fixed_test = torch.linspace(0, dataset.num_test - 1, count).long()
+        self.pending: list[dict[str, Any]] = []
+
+    # --- pieces -------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return self.elapsed_before + (time.perf_counter() - self.session_start - self.paused_for)
+
+    def losses_report(self, force: bool = False) -> reports.Losses | None:
+        now = time.perf_counter()
+        if not self.pending or (not force and now - self.last_report < REPORT_INTERVAL):
+            return None
+        self.run_folder.append_metrics(self.pending)
+        steps = [r["step"] for r in self.pending]
+        names = [k for k in self.pending[-1] if k not in ("step", "epoch", "time")]
+        values = {k: [r.get(k, math.nan) for r in self.pending] for k in names}
+        window = max(now - self.last_report, 1e-9)
+        images_per_second = len(self.pending) * self.batch_size / window
+        self.rate = images_per_second if self.rate is None else 0.7 * self.rate + 0.3 * images_per_second
+        remaining = (self.total_steps - self.step) * self.batch_size
+        eta = remaining / self.rate if self.rate else None
+        self.pending = []
+        self.last_report = now
+        return reports.Losses(
+            steps, values, self.step // self.steps_per_epoch, self.step, self.total_steps,
+            self.elapsed(), self.rate, eta,
+        )  # fmt: skip
+
+    def flush(self) -> Iterator[reports.Report]:
+        report = self.losses_report(force=True)
+        if report is not None:
+            yield report
+
+    def samples(self) -> reports.Samples | None:
+        if self.fixed_noise is None and not self.model.can(Capability.ENCODE):
+            return None
+        self.model.train_mode(False)
+        grid = None
+        path = ""
+        if self.fixed_noise is not None:
+            grid = make_grid(to_uint8(self.model.sample(GRID_SIZE, noise=self.fixed_noise)))
+            path = str(self.run_folder.grid_path(self.step))
+            save_png(Path(path), grid)
+        recon = None
+        if self.model.can(Capability.ENCODE):
+            originals = self.dataset.batch("test", self.fixed_test.to(self.dataset.test_images.device)).images
+            copies = self.model.reconstruct(originals)
+            recon = pair_grid(to_uint8(originals), to_uint8(copies))
+            save_png(self.run_folder.grid_path(self.step, "reconstructions"), recon)
+        self.model.train_mode(True)
+        return reports.Samples(self.step, grid, path, recon)
+
+    def evaluate(self) -> reports.Evaluation:
+        self.model.train_mode(False)
+        metrics = self.model.evaluate(self.dataset.test_batches())
+        self.model.train_mode(True)
+        epoch = self.step // self.steps_per_epoch
+        record = {"step": self.step, "epoch": epoch, "time": round(self.elapsed(), 3),
+                  "split": "test", **metrics}  # fmt: skip
+        self.run_folder.append_metrics([record])
+        metric = self.model.primary_metric
+        value = metrics.get(metric.name)
+        if value is not None and math.isfinite(value):
+            better = self.best is None or (
+                value > self.best["value"] if metric.higher_is_better else value < self.best["value"]
+            )
+            if better:
+                self.best = {"name": metric.name, "value": value, "step": self.step}
+        return reports.Evaluation(self.step, epoch, metrics)
+
+    def checkpoint(self) -> reports.Checkpoint:
+        state = {
+            "step": self.step,
+            "elapsed": self.elapsed(),
+            "rng": rng_state(self.model.device),
+            "nonfinite_in_row": self.nonfinite_in_row,
+        }
+        save_checkpoint(self.run_folder, self.model, state)
+        self.last_checkpoint = time.perf_counter()
+        self.write_status("running")
+        return reports.Checkpoint(self.step, str(self.run_folder.weights_path))
+
+    def write_status(self, state: str, message: str = "") -> None:
+        self.run_folder.write_status(
+            state, step=self.step, epoch=self.step // self.steps_per_epoch,
+            total_steps=self.total_steps, best=self.best, message=message,
+            elapsed=round(self.elapsed(), 3),
+        )  # fmt: skip
+
+    def wait_while_paused(self) -> Iterator[reports.Report]:
+        trainer = self.trainer
+        with trainer._control:
+            if not trainer._paused or trainer._stopping:
+                return
+        yield from self.flush()
+        self.write_status("paused")
+        yield reports.StateChanged("paused", step=self.step)
+        began = time.perf_counter()
+        with trainer._control:
+            while trainer._paused and not trainer._stopping:
+                trainer._control.wait(0.25)
+        self.paused_for += time.perf_counter() - began
+        if not trainer._stopping:
+            self.nonfinite_in_row = 0
+            self.last_report = time.perf_counter()
+            self.write_status("running")
+            yield reports.StateChanged("running", step=self.step)
+
+    def record(self, losses: dict[str, float]) -> Iterator[reports.Report]:
+        finite = all(math.isfinite(v) for v in losses.values())
+        self.nonfinite_in_row = 0 if finite else self.nonfinite_in_row + 1
+        epoch = (self.step - 1) // self.steps_per_epoch
+        self.pending.append({"step": self.step, "epoch": epoch, "time": round(self.elapsed(), 3),
+                             **losses})  # fmt: skip
+        if self.nonfinite_in_row >= NONFINITE_PATIENCE:
+            yield from self.flush()
+            message = (
+                f"The loss was not a finite number for {self.nonfinite_in_row} steps in a row "
+                f"(step {self.step}); training is paused and the last good checkpoint is kept. "
+                "Try a lower learning rate (fork the run with new settings) or resume."
+            )
+            yield reports.Notice("warning", message)
+            self.trainer.pause()
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self) -> Iterator[reports.Report]:
+        model, run = self.model, self.run_folder
+        if self.state.get("rng") is not None:
+            set_rng_state(model.device, self.state["rng"])
+        model.prepare(self.total_steps)
+        if self.state.get("optimizers"):
+            model.load_optimizer_state(self.state["optimizers"])
+        if not self.state.get("fresh"):
+            run.truncate_metrics_after(self.step)
+        model.train_mode(True)
+        self.session_start = time.perf_counter()
+        self.paused_for = 0.0
+        self.last_report = self.last_checkpoint = self.session_start
+        self.rate: float | None = None
+        yield reports.Started(
+            str(run.path), run.config, describe_device(model.device), self.total_steps,
+            self.steps_per_epoch, self.step,
+        )  # fmt: skip
+        self.write_status("running")
+        yield reports.StateChanged("running", step=self.step)
+        if self.state.get("fresh"):
+            grid = self.samples()
+            if grid is not None:
+                yield grid
+
+        while self.step < self.total_steps:
+            epoch, start = divmod(self.step, self.steps_per_epoch)
+            for batch in self.dataset.train_batches(self.batch_size, self.seed, epoch, start):
+                yield from self.wait_while_paused()
+                if self.trainer.stopping:
+                    yield from self.finish("stopped", "stopped by request")
+                    return
+                losses = model.train_step(batch)
+                self.step += 1
+                yield from self.record(losses)
+                report = self.losses_report()
+                if report is not None:
+                    yield report
+                if self.step % self.sample_every == 0:
+                    grid = self.samples()
+                    if grid is not None:
+                        yield grid
+                if time.perf_counter() - self.last_checkpoint > CHECKPOINT_INTERVAL:
+                    yield self.checkpoint()
+            yield from self.flush()
+            yield self.evaluate()
+            yield self.checkpoint()
+        yield from self.finish("completed", "training finished")
+
+    def finish(self, state: str, message: str) -> Iterator[reports.Report]:
+        yield from self.flush()
+        if self.step % self.sample_every and self.step > 0:
+            grid = self.samples()
+            if grid is not None:
+                yield grid
+        yield self.checkpoint()
+        self.write_status(state, message)
+        yield reports.StateChanged(state, message, step=self.step)

@@ -128,9 +128,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     cnn_seconds, cnn_accuracy = run_classifier(args.epochs)
-    print(f"mnist/main.py: {args.epochs} epochs in {cnn_seconds:.1f} s, accuracy {cnn_accuracy:.4f}", flush=True)
+    print(
+        f"mnist/main.py: {args.epochs} epochs in {cnn_seconds:.1f} s, accuracy {cnn_accuracy:.4f}",
+        flush=True,
+    )
     vae_seconds, vae_loss_value = run_vae(args.epochs)
-    print(f"vae/main.py: {args.epochs} epochs in {vae_seconds:.1f} s, test loss {vae_loss_value:.1f}")
+    print(
+        f"vae/main.py: {args.epochs} epochs in {vae_seconds:.1f} s, test loss {vae_loss_value:.1f}"
+    )
     print(
         f"cnn_seconds={cnn_seconds:.2f} cnn_accuracy={cnn_accuracy:.4f} "
         f"vae_seconds={vae_seconds:.2f} vae_test_loss={vae_loss_value:.2f}"

@@ -119,7 +119,9 @@ class ImageModel(ABC):
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         raise CapabilityError(f"a {self.title} does not generate images")
 
-    def sample(self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+    def sample(
+        self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         raise CapabilityError(f"a {self.title} does not generate images")
 
     def encode(self, images: Tensor) -> Tensor:

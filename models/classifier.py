@@ -34,9 +34,7 @@ class CNNConfig:
         24, "Channels of the first stage (doubled at each of the two later stages)",
         low=4, high=256, advanced=True,
     )  # fmt: skip
-    weight_decay: float = hyperparameter(
-        5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True
-    )
+    weight_decay: float = hyperparameter(5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True)
 
 
 class ResidualBlock(nn.Module):
@@ -84,8 +82,8 @@ def random_shift(images: Tensor, max_shift: int, flip: bool) -> Tensor:
     padded = F.pad(images, (max_shift,) * 4)
     dx = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
     dy = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
-    rows = (dy[:, None] + torch.arange(h, device=images.device)[None, :])  # (n, h)
-    cols = (dx[:, None] + torch.arange(w, device=images.device)[None, :])  # (n, w)
+    rows = dy[:, None] + torch.arange(h, device=images.device)[None, :]  # (n, h)
+    cols = dx[:, None] + torch.arange(w, device=images.device)[None, :]  # (n, w)
     index = torch.arange(n, device=images.device)[:, None, None]
     shifted = padded.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]
     shifted = shifted.permute(0, 3, 1, 2)
@@ -107,8 +105,12 @@ class CNN(ImageModel):
     def __init__(self, config: CNNConfig, data: DataInfo, device):
         super().__init__(config, data, device)
         if not data.labelled:
-            raise ValueError("a classifier needs labelled data: a folder with one sub-folder per class")
-        self.net = ResNetSmall(data.image_shape[0], len(data.class_names), config.width).to(self.device)
+            raise ValueError(
+                "a classifier needs labelled data: a folder with one sub-folder per class"
+            )
+        self.net = ResNetSmall(data.image_shape[0], len(data.class_names), config.width).to(
+            self.device
+        )
         self.optimizer = torch.optim.SGD(
             self.net.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
             weight_decay=config.weight_decay,
@@ -155,7 +157,11 @@ class CNN(ImageModel):
         finite_step(self.optimizer, loss)
         self._advance_schedule()
         accuracy = (logits.argmax(1) == batch.labels).float().mean().item()
-        return {"loss": loss.item(), "accuracy": accuracy, "lr": self.optimizer.param_groups[0]["lr"]}
+        return {
+            "loss": loss.item(),
+            "accuracy": accuracy,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
 
     @torch.inference_mode()
     def evaluate(self, batches: Iterable[Batch]) -> dict[str, float]:

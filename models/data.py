@@ -51,7 +51,9 @@ CHOICES: tuple[DatasetChoice, ...] = (
         (1, 28, 28),
         True,
     ),
-    DatasetChoice("mnist", "MNIST", "70,000 handwritten digits (11 MB download).", (1, 28, 28), False),
+    DatasetChoice(
+        "mnist", "MNIST", "70,000 handwritten digits (11 MB download).", (1, 28, 28), False
+    ),
     DatasetChoice(
         "fashion-mnist",
         "Fashion-MNIST",

@@ -17,7 +17,11 @@ from models.data import (
     from_arrays,
 )
 
-MNIST_FAMILY = {"mnist": ("MNIST", DIGITS), "fashion-mnist": ("FashionMNIST", FASHION), "kmnist": ("KMNIST", KMNIST)}
+MNIST_FAMILY = {
+    "mnist": ("MNIST", DIGITS),
+    "fashion-mnist": ("FashionMNIST", FASHION),
+    "kmnist": ("KMNIST", KMNIST),
+}
 # The binary CIFAR-10 release: fixed-size records, so no pickle is ever opened.
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 CIFAR_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"

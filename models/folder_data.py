@@ -25,7 +25,9 @@ MAX_SKIPPED_LISTED = 5
 
 def choose_shape(samples: list[Image.Image]) -> tuple[int, int, int]:
     """Grayscale folders train at 28x28, colour ones at 32x32: the sizes the kinds are built for."""
-    colour = any(img.mode not in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") for img in samples)
+    colour = any(
+        img.mode not in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") for img in samples
+    )
     if colour and any(_is_really_colour(img) for img in samples):
         return (3, 32, 32)
     return (1, 28, 28)
@@ -46,7 +48,9 @@ def load_folder(
         raise DatasetError(
             f"no images in {folder} (looked for {', '.join(image_files.IMAGE_SUFFIXES)})"
         )
-    subdirs = {p.relative_to(folder).parts[0] for p in paths if len(p.relative_to(folder).parts) > 1}
+    subdirs = {
+        p.relative_to(folder).parts[0] for p in paths if len(p.relative_to(folder).parts) > 1
+    }
     labelled = len(subdirs) >= 2
     class_names = tuple(sorted(subdirs)) if labelled else ()
     if labelled:
@@ -93,7 +97,11 @@ def load_folder(
         notes.append(f"converted {converted} images to {'grayscale' if shape[0] == 1 else 'RGB'}")
     if skipped:
         listed = "; ".join(skipped[:MAX_SKIPPED_LISTED])
-        more = f" and {len(skipped) - MAX_SKIPPED_LISTED} more" if len(skipped) > MAX_SKIPPED_LISTED else ""
+        more = (
+            f" and {len(skipped) - MAX_SKIPPED_LISTED} more"
+            if len(skipped) > MAX_SKIPPED_LISTED
+            else ""
+        )
         notes.append(f"skipped {len(skipped)} unreadable files ({listed}{more})")
 
     is_test = np.array(rows_test, dtype=bool)

@@ -92,14 +92,22 @@ class DCGAN(ImageModel):
         super().__init__(config, data, device)
         _, height, width = data.image_shape
         if height != width or height % 4:
-            raise ValueError(f"DCGAN needs square images with a side divisible by 4, not {height}x{width}")
-        self.generator = Generator(config.latent_dim, config.width, data.image_shape).to(self.device)
+            raise ValueError(
+                f"DCGAN needs square images with a side divisible by 4, not {height}x{width}"
+            )
+        self.generator = Generator(config.latent_dim, config.width, data.image_shape).to(
+            self.device
+        )
         self.discriminator = Discriminator(config.width, data.image_shape).to(self.device)
         self.generator.apply(init_dcgan)
         self.discriminator.apply(init_dcgan)
         betas = (config.beta1, 0.999)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), config.learning_rate, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), config.learning_rate, betas=betas)
+        self.opt_g = torch.optim.Adam(
+            self.generator.parameters(), config.learning_rate, betas=betas
+        )
+        self.opt_d = torch.optim.Adam(
+            self.discriminator.parameters(), config.learning_rate, betas=betas
+        )
 
     @property
     def latent_dim(self) -> int:
@@ -126,7 +134,9 @@ class DCGAN(ImageModel):
         d_ok = finite_step(self.opt_d, loss_d)
 
         # The generator's loss goes through the discriminator just updated (as in DCGAN).
-        loss_g = F.binary_cross_entropy_with_logits(self.discriminator(fake), torch.ones_like(zeros))
+        loss_g = F.binary_cross_entropy_with_logits(
+            self.discriminator(fake), torch.ones_like(zeros)
+        )
         if d_ok:
             finite_step(self.opt_g, loss_g, inputs=list(self.generator.parameters()))
         else:
@@ -145,7 +155,12 @@ class DCGAN(ImageModel):
         for batch in batches:
             n = batch.images.shape[0]
             real = self.discriminator(batch.images * 2 - 1) > 0
-            fake = self.discriminator(self.generator(torch.randn(n, self.latent_dim, device=self.device))) <= 0
+            fake = (
+                self.discriminator(
+                    self.generator(torch.randn(n, self.latent_dim, device=self.device))
+                )
+                <= 0
+            )
             correct += int(real.sum()) + int(fake.sum())
             count += 2 * n
         return {"test_d_accuracy": correct / max(count, 1)}
@@ -154,7 +169,9 @@ class DCGAN(ImageModel):
         return torch.randn(n, self.latent_dim, generator=generator)
 
     @torch.inference_mode()
-    def sample(self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+    def sample(
+        self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         noise = self.make_noise(n) if noise is None else noise
         return self.decode(noise)
 

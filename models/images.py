@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 # Only formats people actually hand over; Pillow can open dozens more (EPS runs Ghostscript).
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_PIXELS = 64_000_000  # beyond this a file is more likely a decompression bomb than a photo
+SUPPORTED = "PNG, JPEG, WebP, BMP, GIF, TIFF"
+
+# warnings.catch_warnings() swaps process-wide state; two loader threads must not interleave.
+_WARNINGS_LOCK = threading.Lock()
 
 
 class ImageLoadError(ValueError):
@@ -54,29 +61,37 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     if size > MAX_FILE_BYTES:
         raise ImageLoadError(f"file too large ({size / 2**20:.0f} MiB; limit 100 MiB)")
     try:
-        with warnings.catch_warnings():
+        # Read the file whole (at most MAX_FILE_BYTES): Pillow then holds no open file, so a
+        # multi-frame image or a decode error cannot leak a file handle.
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        with _WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=ALLOWED_FORMATS)
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageLoadError(
-                    f"image too large ({image.width}x{image.height} pixels), "
-                    "refused as a possible decompression bomb"
-                )
-            image.load()
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageLoadError(
+                f"image too large ({image.width}x{image.height} pixels), "
+                "refused as a possible decompression bomb"
+            )
+        image.load()
     except ImageLoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError("refused as a decompression bomb (too many pixels)") from None
     except UnidentifiedImageError:
-        raise ImageLoadError(
-            "not an image in a supported format (PNG, JPEG, WebP, BMP, GIF, TIFF)"
-        ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        message = str(exc) or type(exc).__name__
-        if "truncated" in message.lower():
-            raise ImageLoadError("damaged or truncated image file") from None
-        raise ImageLoadError(f"damaged image file ({message})") from None
+        raise ImageLoadError(f"not an image in a supported format ({SUPPORTED})") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise ImageLoadError(_damaged(exc)) from None
     return image
+
+
+def _damaged(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if "truncated" in message.lower():
+        return "damaged or truncated image file"
+    return f"damaged image file ({message})"
 
 
 def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image.Image:
@@ -84,22 +99,33 @@ def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image
     if getattr(image, "n_frames", 1) > 1:
         steps.append(f"used the first of {image.n_frames} frames")
         image.seek(0)
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     image = ImageOps.exif_transpose(image)
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        steps.append("turned upright as its EXIF orientation says")
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
-        array = np.clip(array / top * 255.0, 0, 255).astype(np.uint8)
+        if mode.startswith("I;16"):
+            top = 65535.0
+        elif mode == "F" and np.nanmax(array, initial=0.0) <= 1.0:
+            top = 1.0  # floating-point images usually hold [0, 1]
+        else:
+            top = 65535.0 if np.nanmax(array, initial=0.0) > 255 else 255.0
+        array = np.nan_to_num(array, nan=0.0, posinf=top, neginf=0.0)
+        array = np.clip(array / top * 255.0, 0, 255).round().astype(np.uint8)
         image = Image.fromarray(array, mode="L")
         steps.append(f"scaled {mode} pixels to 8 bits")
-    if image.mode == "P" or image.mode == "PA":
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+    transparent = image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or (
+        image.mode in ("P", "L", "RGB", "1") and image.info.get("transparency") is not None
+    )
+    if transparent:
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, _background_for(image))
         image = Image.alpha_composite(background, image)
         steps.append("flattened transparency")
-    if image.mode == "CMYK":
+    elif image.mode == "CMYK":
+        image = image.convert("RGB")
         steps.append("converted CMYK to RGB")
     if channels == 1:
         if image.mode != "L":
@@ -124,7 +150,14 @@ def load_image(
     path: str | os.PathLike, image_shape: tuple[int, int, int], *, resample=Image.BILINEAR
 ) -> LoadedImage:
     """A file as uint8 (H, W, C) of `image_shape` = (C, H, W), with the steps taken."""
-    return convert_image(open_image(path), image_shape, resample=resample)
+    image = open_image(path)
+    try:
+        return convert_image(image, image_shape, resample=resample)
+    except ImageLoadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        # Decoding is lazy for later frames and some modes (e.g. CIELAB) have no conversion.
+        raise ImageLoadError(_damaged(exc)) from None
 
 
 def convert_image(
@@ -138,7 +171,7 @@ def convert_image(
     if image.size != (width, height):
         image = image.resize((width, height), resample=resample, reducing_gap=3.0)
         steps.append(f"resized {original[0]}x{original[1]} to {width}x{height}")
-    pixels = np.asarray(image, dtype=np.uint8)
+    pixels = np.array(image, dtype=np.uint8)  # a writable copy, not a view of Pillow's buffer
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     return LoadedImage(np.ascontiguousarray(pixels), original, original_mode, steps)

@@ -186,7 +186,6 @@ class Trainer:
 
     def _restore(self, device: torch.device):
         run = self.run_folder
-        config = run.config
         model = load_model(run, device)
         state = load_state(run, device)
         state["fresh"] = False
@@ -208,7 +207,8 @@ class Loop:
         self.batch_size = int(config["hyperparameters"]["batch_size"])
         if self.batch_size > dataset.num_train:
             raise DatasetError(
-                f"batch size {self.batch_size} is larger than the {dataset.num_train} training images"
+                f"batch size {self.batch_size} is larger than the "
+                f"{dataset.num_train} training images; lower batch_size"
             )
         self.steps_per_epoch = dataset.steps_per_epoch(self.batch_size)
         self.total_steps = int(self.training["epochs"]) * self.steps_per_epoch
@@ -240,7 +240,9 @@ class Loop:
         values = {k: [r.get(k, math.nan) for r in self.pending] for k in names}
         window = max(now - self.last_report, 1e-9)
         images_per_second = len(self.pending) * self.batch_size / window
-        self.rate = images_per_second if self.rate is None else 0.7 * self.rate + 0.3 * images_per_second
+        self.rate = (
+            images_per_second if self.rate is None else 0.7 * self.rate + 0.3 * images_per_second
+        )
         remaining = (self.total_steps - self.step) * self.batch_size
         eta = remaining / self.rate if self.rate else None
         self.pending = []
@@ -267,7 +269,9 @@ class Loop:
             save_png(Path(path), grid)
         recon = None
         if self.model.can(Capability.ENCODE):
-            originals = self.dataset.batch("test", self.fixed_test.to(self.dataset.test_images.device)).images
+            originals = self.dataset.batch(
+                "test", self.fixed_test.to(self.dataset.test_images.device)
+            ).images
             copies = self.model.reconstruct(originals)
             recon = pair_grid(to_uint8(originals), to_uint8(copies))
             save_png(self.run_folder.grid_path(self.step, "reconstructions"), recon)
@@ -286,7 +290,9 @@ class Loop:
         value = metrics.get(metric.name)
         if value is not None and math.isfinite(value):
             better = self.best is None or (
-                value > self.best["value"] if metric.higher_is_better else value < self.best["value"]
+                value > self.best["value"]
+                if metric.higher_is_better
+                else value < self.best["value"]
             )
             if better:
                 self.best = {"name": metric.name, "value": value, "step": self.step}

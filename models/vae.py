@@ -133,7 +133,9 @@ class VAE(ImageModel):
         return torch.randn(n, self.latent_dim, generator=generator)
 
     @torch.inference_mode()
-    def sample(self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+    def sample(
+        self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         noise = self.make_noise(n) if noise is None else noise
         return self.decode(noise)
 

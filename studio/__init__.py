@@ -1,0 +1,1 @@
+"""Image Studio: the desktop application and its command line."""

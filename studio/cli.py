@@ -1,0 +1,93 @@
+"""The headless command line: train, resume, sample, interpolate, classify, runs.
+
+Never imports Qt (an import-linter contract checks it). Errors are one line a person can act
+on and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from models.data import CHOICES
+    from models.devices import DEVICE_CHOICES
+
+    parser = argparse.ArgumentParser(
+        prog="image-studio",
+        description="Train, sample and explore small image models. Without a command, "
+        "opens the studio window.",
+    )
+    parser.add_argument("--runs-dir", type=Path, help="folder holding the runs (default: "
+                        "the user data folder, or $IMAGE_STUDIO_RUNS)")  # fmt: skip
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a new model")
+    train.add_argument("--kind", default="vae", help="model kind: vae, dcgan or cnn")
+    datasets = ", ".join(c.name for c in CHOICES)
+    train.add_argument("--dataset", default="mnist-5k", help=f"{datasets} or folder:PATH")
+    train.add_argument("--epochs", type=int, help="passes over the training images")
+    train.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--sample-every", type=int, default=100, help="steps between sample grids")
+    train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                       help="a hyperparameter; `image-studio kinds` lists them")  # fmt: skip
+    train.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    resume = commands.add_parser("resume", help="continue a stopped run exactly where it was")
+    resume.add_argument("run", help="run folder, or a run name in the runs folder")
+    resume.add_argument("--epochs", type=int, help="train to this many epochs in total")
+    resume.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    sample = commands.add_parser("sample", help="generate images from a trained model")
+    sample.add_argument("run")
+    sample.add_argument("-n", type=int, default=64, help="how many images")
+    sample.add_argument("-o", "--output", type=Path, required=True, help="grid .png or .npz")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    between = commands.add_parser("interpolate", help="a strip of images between two codes")
+    between.add_argument("run")
+    between.add_argument("--steps", type=int, default=10)
+    between.add_argument("--path", choices=("slerp", "lerp"), default="slerp")
+    between.add_argument("--seeds", type=int, nargs=2, default=(1, 2), metavar=("A", "B"))
+    between.add_argument("-o", "--output", type=Path, required=True, help="strip .png or .gif")
+    between.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    classify = commands.add_parser("classify", help="classify image files or folders")
+    classify.add_argument("run")
+    classify.add_argument("paths", nargs="+", type=Path)
+    classify.add_argument("--csv", type=Path, help="write all results to this CSV file")
+    classify.add_argument("--top-k", type=int, default=3)
+    classify.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    runs = commands.add_parser("runs", help="list the runs, newest first")
+    runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    commands.add_parser("kinds", help="list model kinds and their settings")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from studio import cli_commands
+
+    handler = getattr(cli_commands, f"command_{args.command}")
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not cli_commands.is_user_error(exc):
+            raise
+        print(f"image-studio: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,222 @@
+"""What each command-line sub-command does. Heavy imports happen here, after parsing, so
+`image-studio --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Errors that mean bad input, not a bug: shown as one line, never a traceback."""
+    from models.base import CapabilityError
+    from models.data import DatasetError
+    from models.hyperparameters import ConfigError
+    from models.images import ImageLoadError
+    from models.registry import UnknownKind
+    from models.runs import RunError
+
+    expected = (CapabilityError, DatasetError, ConfigError, ImageLoadError, UnknownKind,
+                RunError, ValueError, OSError)  # fmt: skip
+    return isinstance(exc, expected)
+
+
+def runs_dir(args: argparse.Namespace) -> Path:
+    from models.paths import default_runs_dir
+
+    return getattr(args, "runs_dir", None) or default_runs_dir()
+
+
+def find_run(args: argparse.Namespace):
+    """A run folder given as a path, as a name in the runs folder, or as `latest`."""
+    from models.runs import Run, RunError, list_runs
+
+    text = args.run
+    if text == "latest":
+        found = list_runs(runs_dir(args))
+        if not found:
+            raise RunError(f"no runs in {runs_dir(args)}")
+        return Run.open(found[0].path)
+    candidate = Path(text).expanduser()
+    if candidate.is_dir():
+        return Run.open(candidate)
+    named = runs_dir(args) / text
+    if named.is_dir():
+        return Run.open(named)
+    raise RunError(f"no run {text!r} (not a folder, and not a run in {runs_dir(args)})")
+
+
+def parse_settings(kind: str, pairs: list[str]) -> dict:
+    from models.hyperparameters import ConfigError, describe, parse_value
+    from models.registry import config_class
+
+    fields = {info.name: info for info in describe(config_class(kind))}
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set needs FIELD=VALUE, not {pair!r}")
+        name = name.strip().replace("-", "_")
+        if name not in fields:
+            raise ConfigError(f"a {kind} has no setting {name!r}; it has: {', '.join(fields)}")
+        values[name] = parse_value(fields[name], text.strip())
+    return values
+
+
+DEFAULT_EPOCHS = {"vae": 10, "dcgan": 200, "cnn": 12}
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from models.registry import model_class
+    from models.training import Trainer, TrainRequest
+
+    model_class(args.kind)
+    if args.epochs is not None and args.epochs < 1:
+        raise ValueError("--epochs must be at least 1")
+    request = TrainRequest(
+        kind=args.kind,
+        dataset=args.dataset,
+        hyperparameters=parse_settings(args.kind, args.set),
+        epochs=args.epochs or DEFAULT_EPOCHS.get(args.kind, 10),
+        seed=args.seed,
+        device=args.device,
+        runs_dir=runs_dir(args),
+        sample_every=args.sample_every,
+    )
+    return follow(Trainer(request))
+
+
+def command_resume(args: argparse.Namespace) -> int:
+    from models.training import Trainer
+
+    run = find_run(args)
+    if not run.has_checkpoint():
+        from models.runs import RunError
+
+        raise RunError(f"{run.name} has no checkpoint to resume from")
+    return follow(Trainer(resume=run.path, epochs=args.epochs))
+
+
+def follow(trainer) -> int:
+    """Drive a Trainer with a progress bar; the first Ctrl-C stops it with a checkpoint."""
+    from studio.cli_progress import TrainingProgress
+
+    def request_stop(signum, frame):
+        if trainer.stopping:
+            raise KeyboardInterrupt
+        print("\nstopping after this step and writing a checkpoint (Ctrl-C again to abort)",
+              file=sys.stderr)  # fmt: skip
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        return TrainingProgress().show(trainer)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def command_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from models.base import Capability, CapabilityError
+    from models.checkpoint import load_model
+    from models.export import save_images
+
+    run = find_run(args)
+    model = load_model(run)
+    if not model.can(Capability.GENERATE):
+        raise CapabilityError(f"{run.name} is a {model.title} run, which cannot generate images")
+    if not 1 <= args.n <= 10_000:
+        raise ValueError("-n must be between 1 and 10000")
+    generator = torch.Generator().manual_seed(args.seed)
+    images = []
+    for begin in range(0, args.n, 500):
+        noise = model.make_noise(min(500, args.n - begin), generator)
+        images.append(model.sample(len(noise), noise=noise).cpu())
+    save_images(args.output, torch.cat(images))
+    print(f"wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def command_interpolate(args: argparse.Namespace) -> int:
+    import torch
+
+    from models.base import Capability, CapabilityError
+    from models.checkpoint import load_model
+    from models.export import save_strip
+    from models.latent import path
+
+    run = find_run(args)
+    model = load_model(run)
+    if not model.can(Capability.GENERATE):
+        raise CapabilityError(f"{run.name} is a {model.title} run, which has no latent space")
+    if not 2 <= args.steps <= 256:
+        raise ValueError("--steps must be between 2 and 256")
+    a, b = (model.make_noise(1, torch.Generator().manual_seed(s))[0] for s in args.seeds)
+    images = model.decode(path(a, b, args.steps, args.path)).cpu()
+    save_strip(args.output, images)
+    print(f"wrote a {args.steps}-step {args.path} strip to {args.output}")
+    return 0
+
+
+def command_classify(args: argparse.Namespace) -> int:
+    from models.base import Capability, CapabilityError
+    from models.checkpoint import load_model
+    from models.classify import classify_files, expand_paths, write_csv
+
+    run = find_run(args)
+    model = load_model(run)
+    if not model.can(Capability.CLASSIFY):
+        raise CapabilityError(f"{run.name} is a {model.title} run, which does not classify")
+    paths = expand_paths(args.paths)
+    background = run.config["dataset"].get("background")
+    results = []
+    for result in classify_files(model, paths, top_k=args.top_k, background=background):
+        results.append(result)
+        if result.reason:
+            print(f"{result.path}\tcannot classify: {result.reason}")
+        else:
+            guesses = "  ".join(
+                f"{label} {p:.1%}"
+                for label, p in zip(result.labels, result.probabilities, strict=True)
+            )
+            note = "  (inverted)" if result.inverted else ""
+            print(f"{result.path}\t{guesses}{note}")
+    failed = sum(1 for r in results if r.reason)
+    print(f"{len(results) - failed} classified, {failed} could not be read", file=sys.stderr)
+    if args.csv:
+        write_csv(results, args.csv, args.top_k)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    return 0 if results and failed < len(results) else 1
+
+
+def command_runs(args: argparse.Namespace) -> int:
+    from models.runs import list_runs
+
+    found = list_runs(runs_dir(args))
+    if not found:
+        print(f"no runs yet in {runs_dir(args)}; start one with: image-studio train")
+        return 0
+    print(f"{'run':44} {'kind':6} {'dataset':14} {'state':10} {'step':>13}  best")
+    for s in found:
+        best = f"{s.best_name} {s.best_value:.4g}" if s.best_value is not None else "-"
+        steps = f"{s.step}/{s.total_steps}" if s.total_steps else str(s.step)
+        print(f"{s.name:44} {s.kind:6} {s.dataset[:14]:14} {s.state:10} {steps:>13}  {best}")
+    print(f"\n{len(found)} runs in {runs_dir(args)}")
+    return 0
+
+
+def command_kinds(args: argparse.Namespace) -> int:
+    from models.hyperparameters import describe
+    from models.registry import KINDS
+
+    for name, cls in KINDS.items():
+        print(f"{name}: {cls.summary}")
+        for info in describe(cls.config_class):
+            span = f" [{info.low:g}..{info.high:g}]" if info.low is not None else ""
+            if info.choices:
+                span = f" [{' | '.join(map(str, info.choices))}]"
+            print(f"    {info.name} = {info.default}{span}  {info.help}")
+    return 0

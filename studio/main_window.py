@@ -1,0 +1,222 @@
+"""The main window only assembles: panels, docks, menus and the wires between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter
+
+from models.runs import Run, RunError
+from studio.loss_plot import LossPlot
+from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
+from studio.samples_view import SamplesView
+from studio.session import CatalogLoader, TrainingSession
+from studio.settings import StudioSettings
+from studio.status_bar import StudioStatusBar
+from studio.train_panel import TrainPanel
+
+STOP_TIMEOUT = 10.0  # seconds; a stop takes one step plus a checkpoint, well under 2 s here
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: StudioSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("Image Studio")
+        self.resize(1280, 820)
+        self.settings = settings or StudioSettings()
+        self.session = TrainingSession(self)
+        self.catalog_loader = CatalogLoader(self)
+        self.follower = RunFollower(self)
+        self.opened: str | None = None  # the run folder shown in the plot and the grids
+
+        self.train_panel = TrainPanel()
+        self.loss_plot = LossPlot()
+        self.samples_view = SamplesView()
+        self.runs_panel = RunsPanel(self.settings.runs_dir())
+        self.status = StudioStatusBar()
+        self.setStatusBar(self.status)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.loss_plot)
+        splitter.addWidget(self.samples_view)
+        splitter.setSizes([620, 480])
+        self.setCentralWidget(splitter)
+        self.train_dock = self._dock("Train", "train", self.train_panel, Qt.LeftDockWidgetArea)
+        self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
+        self.resizeDocks([self.runs_dock], [200], Qt.Orientation.Vertical)
+        self._menus()
+        self._wire()
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")  # saveState needs stable names
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction("&Open run folder...", self._ask_open_run)
+        file_menu.addAction("Choose &runs folder...", self._ask_runs_dir)
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.train_dock.toggleViewAction())
+        view_menu.addAction(self.runs_dock.toggleViewAction())
+
+    def _wire(self) -> None:
+        session, panel, plot, status = self.session, self.train_panel, self.loss_plot, self.status
+        self.catalog_loader.ready.connect(
+            lambda catalog: panel.set_catalog(catalog, self.settings.training_choices())
+        )
+        self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
+        panel.train_requested.connect(self.train)
+        panel.pause_requested.connect(session.pause)
+        panel.resume_requested.connect(session.resume)
+        panel.stop_requested.connect(session.stop)
+        session.started.connect(self._started)
+        session.loading.connect(status.show_loading)
+        session.losses.connect(lambda report: plot.add_losses(self._name, report))
+        session.losses.connect(status.show_losses)
+        session.samples.connect(self.samples_view.add_samples)
+        session.evaluation.connect(lambda report: plot.add_evaluation(self._name, report))
+        session.notice.connect(status.notify)
+        session.state_changed.connect(panel.set_state)
+        session.state_changed.connect(status.show_state)
+        session.busy_changed.connect(panel.set_busy)
+        session.busy_changed.connect(lambda busy: busy or self.runs_panel.set_active(None))
+        self.runs_panel.open_requested.connect(self.open_run)
+        self.runs_panel.overlay_requested.connect(self.overlay_run)
+        self.runs_panel.resume_requested.connect(self.resume_run)
+        self.runs_panel.fork_requested.connect(self.fork_run)
+        self.runs_panel.deleted.connect(self._deleted)
+        self.follower.records.connect(plot.add_records)
+        self.follower.grids_changed.connect(self.samples_view.refresh)
+
+    @property
+    def _name(self) -> str:
+        return Path(self.opened).name if self.opened else "run"
+
+    def start_loading(self) -> None:
+        """Import the engine in the background; the window is already on screen."""
+        self.catalog_loader.start()
+
+    # --- training -----------------------------------------------------------------------
+    def train(self, request: dict) -> None:
+        self.settings.set_training_choices(self.train_panel.choices())
+        self.follower.stop()
+        self.session.start({**request, "runs_dir": self.runs_panel.runs_dir})
+
+    def resume_run(self, path: str) -> None:
+        if self.session.busy:
+            self.status.notify("warning", "Stop the current run before resuming another.")
+            return
+        self.open_run(path)
+        self.follower.stop()  # the live reports take over from the file
+        run = Run(Path(path))
+        # A finished run has nothing left to do: resuming it adds the epochs in the form.
+        epochs = None
+        if run.status().get("state") == "completed":
+            epochs = int(run.config["training"]["epochs"]) + self.train_panel.epochs.value()
+        self.session.resume_run(path, epochs)
+
+    def _started(self, report) -> None:
+        if report.run_dir != self.opened:
+            self.opened = report.run_dir
+            self.samples_view.show_run(report.run_dir)
+        self.loss_plot.show_run(self._name, report.steps_per_epoch)
+        catalog = self.train_panel.catalog
+        kind = catalog.kinds.get(report.config["kind"]) if catalog else None
+        self.samples_view.set_makes_images(
+            kind is None or bool({"GENERATE", "ENCODE"} & kind.capabilities)
+        )
+        self.status.show_started(report)
+        self.runs_panel.set_active(report.run_dir)
+        self.runs_panel.select(report.run_dir)
+
+    # --- runs ---------------------------------------------------------------------------
+    def open_run(self, path: str) -> None:
+        if self.session.busy and path == self.session.run_dir:
+            return  # already shown live
+        try:
+            run = Run.open(path)
+        except RunError as exc:
+            self.status.notify("error", str(exc))
+            return
+        self.opened = str(run.path)
+        self.loss_plot.remove_series(run.name)  # reloaded from the start of its metrics
+        self.loss_plot.show_run(run.name, steps_per_epoch(run))
+        self.samples_view.show_run(run.path)
+        self.follower.follow(run.path)
+
+    def overlay_run(self, path: str) -> None:
+        try:
+            run = Run.open(path)
+        except RunError as exc:
+            self.status.notify("error", str(exc))
+            return
+        if str(run.path) != self.opened:
+            records, _ = run.read_metrics()
+            self.loss_plot.add_overlay(run.name, records, steps_per_epoch(run))
+
+    def fork_run(self, path: str) -> None:
+        try:
+            config = Run.open(path).config
+        except RunError as exc:
+            self.status.notify("error", str(exc))
+            return
+        self.train_panel.prepare_fork(path, config)
+        self.train_dock.show()
+
+    def _deleted(self, path: str) -> None:
+        self.loss_plot.remove_series(Path(path).name)
+        if path == self.opened:
+            self.follower.stop()
+            self.opened = None
+            self.samples_view.show_run(None)
+
+    def _ask_open_run(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self, "Open run folder", str(self.runs_panel.runs_dir)
+        )
+        if path:
+            self.open_run(path)
+
+    def _ask_runs_dir(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Runs folder", str(self.runs_panel.runs_dir))
+        if path:
+            self.settings.set_runs_dir(path)
+            self.runs_panel.set_runs_dir(path)
+
+    # --- closing ------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if self.session.busy:
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "Stop training and close? The run is checkpointed first and can be resumed.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.session.stop()
+            if not self.session.wait(STOP_TIMEOUT):
+                self.status.notify("error", "Training did not stop; try closing again.")
+                event.ignore()
+                return
+        self.catalog_loader.wait()  # an import cannot be interrupted; it ends in seconds
+        self.follower.stop()
+        self.runs_panel.timer.stop()
+        if self.train_panel.catalog is not None:
+            self.settings.set_training_choices(self.train_panel.choices())
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        event.accept()

@@ -1,0 +1,229 @@
+"""The run history: every run in the runs folder, and following one that is still growing."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.runs import Run, RunError, RunSummary, list_runs
+
+COLUMNS = ("Run", "Kind", "Dataset", "Steps", "Best", "Status")
+REFRESH_MS = 3000  # runs started from the command line appear without a click
+FOLLOW_MS = 500
+
+
+def steps_per_epoch(run: Run) -> float | None:
+    """Not stored as such; the planned steps divided by the planned epochs give it."""
+    try:
+        epochs = int(run.config["training"]["epochs"])
+    except (RunError, KeyError, TypeError, ValueError):
+        return None
+    total = int(run.status().get("total_steps", 0) or 0)
+    return total / epochs if total and epochs else None
+
+
+def describe_best(summary: RunSummary) -> str:
+    if summary.best_name is None or summary.best_value is None:
+        return ""
+    if not math.isfinite(summary.best_value):
+        return f"{summary.best_name} {summary.best_value}"
+    return f"{summary.best_name} {summary.best_value:.4g}"
+
+
+class RunFollower(QObject):
+    """Reads a run's metrics.jsonl from where it left off, so a run trained elsewhere (the CLI,
+    another machine's synced folder) is followed live, and a finished one simply loads."""
+
+    records = Signal(str, list)  # run name, new metric records
+    grids_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.run: Run | None = None
+        self.offset = 0
+        self.grid_count = 0
+        self.timer = QTimer(self, interval=FOLLOW_MS)
+        self.timer.timeout.connect(self.poll)
+
+    def follow(self, path: str | Path) -> None:
+        self.run = Run.open(path)
+        self.offset = 0
+        self.grid_count = len(self.run.grid_steps()) + len(self.run.grid_steps("reconstructions"))
+        self.poll()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.run = None
+
+    def poll(self) -> None:
+        if self.run is None:
+            return
+        if not self.run.path.is_dir():  # deleted while open
+            self.stop()
+            return
+        new, self.offset = self.run.read_metrics(self.offset)
+        if new:
+            self.records.emit(self.run.name, new)
+        count = len(self.run.grid_steps()) + len(self.run.grid_steps("reconstructions"))
+        if count != self.grid_count:
+            self.grid_count = count
+            self.grids_changed.emit()
+
+
+class RunsPanel(QWidget):
+    open_requested = Signal(str)
+    overlay_requested = Signal(str)
+    resume_requested = Signal(str)
+    fork_requested = Signal(str)
+    deleted = Signal(str)
+
+    def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs_dir = Path(runs_dir)
+        self.active_path: str | None = None  # the run this window is training: not deletable
+        self.summaries: list[RunSummary] = []
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.folder_label = QLabel()
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = {}
+        row = QHBoxLayout()
+        for key, text, tip in (
+            ("open", "Open", "Show its curves and grids (follows a run still training)"),
+            ("overlay", "Overlay", "Add its curves to the plot to compare runs"),
+            (
+                "resume",
+                "Resume",
+                "Continue from its last checkpoint (a finished run: for the "
+                "epochs set in the Train panel)",
+            ),
+            ("fork", "Fork...", "A new run that starts from its weights, with changed settings"),
+            ("delete", "Delete", "Delete the run folder"),
+            ("reveal", "Reveal", "Show the run folder in the file manager"),
+            ("refresh", "Refresh", "Read the runs folder again"),
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            row.addWidget(button)
+            self.buttons[key] = button
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.folder_label)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(row)
+
+        self.buttons["open"].clicked.connect(lambda: self._emit(self.open_requested))
+        self.buttons["overlay"].clicked.connect(self._overlay)
+        self.buttons["resume"].clicked.connect(lambda: self._emit(self.resume_requested))
+        self.buttons["fork"].clicked.connect(lambda: self._emit(self.fork_requested))
+        self.buttons["delete"].clicked.connect(self.delete_selected)
+        self.buttons["reveal"].clicked.connect(self.reveal_selected)
+        self.buttons["refresh"].clicked.connect(self.refresh)
+        self.tree.itemDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.timer = QTimer(self, interval=REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.set_runs_dir(self.runs_dir)
+
+    def set_runs_dir(self, path: str | Path) -> None:
+        self.runs_dir = Path(path)
+        self.folder_label.setText(f"Runs folder: {self.runs_dir}")
+        self.refresh()
+
+    def set_active(self, path: str | None) -> None:
+        self.active_path = str(path) if path else None
+        self.refresh()
+
+    def refresh(self) -> None:
+        selected = set(self.selected_paths())
+        summaries = list_runs(self.runs_dir)
+        if summaries == self.summaries and self.tree.topLevelItemCount() == len(summaries):
+            return  # nothing changed: do not disturb the selection or the scroll position
+        self.summaries = summaries
+        self.tree.clear()
+        for summary in summaries:  # list_runs gives newest first
+            steps = (
+                f"{summary.step}/{summary.total_steps}"
+                if summary.total_steps
+                else str(summary.step)
+            )
+            item = QTreeWidgetItem([summary.name, summary.kind, summary.dataset, steps,
+                                    describe_best(summary), summary.state])  # fmt: skip
+            item.setData(0, Qt.ItemDataRole.UserRole, str(summary.path))
+            item.setToolTip(0, str(summary.path))
+            self.tree.addTopLevelItem(item)
+            item.setSelected(str(summary.path) in selected)
+        self._update_buttons()
+
+    def selected_paths(self) -> list[str]:
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.tree.selectedItems()]
+
+    def select(self, path: str | Path) -> None:
+        self.tree.clearSelection()
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == str(path):
+                item.setSelected(True)
+                self.tree.setCurrentItem(item)
+
+    def _update_buttons(self) -> None:
+        count = len(self.selected_paths())
+        for key in ("open", "resume", "fork", "reveal"):
+            self.buttons[key].setEnabled(count == 1)
+        self.buttons["overlay"].setEnabled(count >= 1)
+        self.buttons["delete"].setEnabled(count >= 1)
+
+    def _emit(self, signal) -> None:
+        paths = self.selected_paths()
+        if len(paths) == 1:
+            signal.emit(paths[0])
+
+    def _overlay(self) -> None:
+        for path in self.selected_paths():
+            self.overlay_requested.emit(path)
+
+    def delete_selected(self) -> None:
+        paths = [p for p in self.selected_paths() if p != self.active_path]
+        if not paths:
+            return
+        names = "\n".join(Path(p).name for p in paths)
+        answer = QMessageBox.question(
+            self, "Delete runs", f"Delete these runs and all their files?\n\n{names}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        for path in paths:
+            try:
+                Run(Path(path)).delete()
+            except (RunError, OSError) as exc:
+                QMessageBox.warning(self, "Delete runs", str(exc))
+                continue
+            self.deleted.emit(path)
+        self.refresh()
+
+    def reveal_selected(self) -> None:
+        for path in self.selected_paths()[:1]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))

@@ -1,0 +1,93 @@
+"""Device, epoch/step, images/s, ETA, a progress bar, and the one place messages appear."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+NOTICE_COLORS = {"info": "", "warning": "#b8860b", "error": "#d62728"}
+HISTORY = 20  # notices kept in the tooltip
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class StudioStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("notices")
+        self.device_label = QLabel("device –")
+        self.step_label = QLabel("")
+        self.rate_label = QLabel("")
+        self.eta_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.notices: list[tuple[str, str, str]] = []  # (time, level, message)
+        # Notices take the stretch on the left; training figures stay at fixed places.
+        self.addWidget(self.notice_label, 1)
+        for widget in (self.device_label, self.step_label, self.rate_label, self.eta_label):
+            self.addPermanentWidget(widget)
+        self.addPermanentWidget(self.progress)
+
+    def show_started(self, report) -> None:
+        """A reports.Started."""
+        self.device_label.setText(report.device)
+        self.progress.setRange(0, max(report.total_steps, 1))
+        self.progress.setValue(report.start_step)
+        self.progress.show()
+        per_epoch = max(report.steps_per_epoch, 1)
+        self._epochs = epochs = max(report.total_steps // per_epoch, 1)
+        epoch = report.start_step // per_epoch
+        self.step_label.setText(
+            f"epoch {epoch}/{epochs} · step {report.start_step}/{report.total_steps}"
+        )
+
+    def show_loading(self, what: str, done: int, total: int) -> None:
+        self.step_label.setText(what)
+        self.progress.show()
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        else:
+            self.progress.setRange(0, 0)  # busy indicator: the size is not known yet
+
+    def show_losses(self, report) -> None:
+        """A reports.Losses: already batched in time, so this runs at most ~10 times a second."""
+        epochs = getattr(self, "_epochs", 0)
+        self.step_label.setText(
+            f"epoch {report.epoch}/{epochs} · step {report.step}/{report.total_steps}"
+        )
+        self.rate_label.setText(f"{report.images_per_second:,.0f} images/s")
+        self.eta_label.setText(f"ETA {format_duration(report.eta_seconds)}")
+        self.progress.setRange(0, max(report.total_steps, 1))
+        self.progress.setValue(report.step)
+
+    def show_state(self, state: str, message: str = "") -> None:
+        if state in ("stopped", "completed", "failed"):
+            self.eta_label.setText(state)
+            self.rate_label.setText("")
+            self.progress.hide()
+        elif state == "paused":
+            self.eta_label.setText("paused")
+
+    def notify(self, level: str, message: str) -> None:
+        """Every message from the worker lands here: shown now, kept in the tooltip."""
+        self.notices.append((time.strftime("%H:%M:%S"), level, message))
+        del self.notices[:-HISTORY]
+        color = NOTICE_COLORS.get(level, "")
+        text = html.escape(message)
+        self.notice_label.setText(f'<span style="color:{color}">{text}</span>' if color else text)
+        self.notice_label.setToolTip(
+            "<br>".join(f"{t} {lv}: {html.escape(m)}" for t, lv, m in self.notices)
+        )

@@ -1,0 +1,101 @@
+"""Every registered kind keeps the interface's promises (shapes, ranges, capabilities)."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from models.base import Batch, Capability, CapabilityError, DataInfo
+from models.hyperparameters import ConfigError, apply_overrides, describe, parse_value
+from models.registry import KINDS, UnknownKind, model_class
+
+SHAPES = [(1, 28, 28), (3, 32, 32)]
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_field_describes_itself(kind):
+    infos = describe(model_class(kind).config_class)
+    assert any(info.name == "batch_size" for info in infos)
+    for info in infos:
+        assert info.help, info.name
+        if info.type in (int, float):
+            assert info.low is not None and info.high is not None, info.name
+            assert info.low <= info.default <= info.high, info.name
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_kind_steps_and_answers_in_the_right_shapes(kind, shape):
+    torch.manual_seed(0)
+    cls = model_class(kind)
+    data = DataInfo(shape, tuple("abcdefghij"), flips_keep_label=shape[0] == 3)
+    model = cls(cls.config_class(), data, torch.device("cpu"))
+    model.prepare(10)
+    images = torch.rand(8, *shape)
+    losses = model.train_step(Batch(images, torch.arange(8) % 10))
+    assert losses and all(isinstance(v, float) for v in losses.values())
+    model.train_mode(False)
+    metrics = model.evaluate([Batch(images, torch.arange(8) % 10)])
+    assert metrics and model.primary_metric.name in metrics
+    if model.can(Capability.GENERATE):
+        out = model.sample(5)
+        assert out.shape == (5, *shape) and 0 <= float(out.min()) and float(out.max()) <= 1
+        assert model.make_noise(3).shape == (3, model.latent_dim)
+    else:
+        with pytest.raises(CapabilityError):
+            model.sample(5)
+    if model.can(Capability.ENCODE):
+        latent = model.encode(images)
+        assert latent.shape == (8, model.latent_dim)
+        assert model.decode(latent).shape == images.shape
+    else:
+        with pytest.raises(CapabilityError):
+            model.encode(images)
+    if model.can(Capability.CLASSIFY):
+        probabilities = model.classify(images)
+        assert probabilities.shape == (8, 10)
+        torch.testing.assert_close(probabilities.sum(1), torch.ones(8))
+    else:
+        with pytest.raises(CapabilityError, match="does not classify"):
+            model.classify(images)
+
+
+def test_weights_round_trip_through_a_flat_map():
+    cls = model_class("dcgan")
+    data = DataInfo((1, 28, 28))
+    a = cls(cls.config_class(), data, torch.device("cpu"))
+    b = cls(cls.config_class(), data, torch.device("cpu"))
+    b.load_weights(a.weights())
+    noise = a.make_noise(4)
+    a.train_mode(False)
+    b.train_mode(False)
+    torch.testing.assert_close(a.sample(4, noise=noise), b.sample(4, noise=noise))
+
+
+def test_settings_are_checked_against_their_ranges():
+    config_class = model_class("vae").config_class
+    fields = {info.name: info for info in describe(config_class)}
+    assert parse_value(fields["latent_dim"], "8") == 8
+    with pytest.raises(ConfigError, match="at least 2"):
+        parse_value(fields["latent_dim"], "1")
+    with pytest.raises(ConfigError, match="must be a int"):
+        parse_value(fields["latent_dim"], "eight")
+    with pytest.raises(ConfigError, match="unknown setting 'depth'"):
+        apply_overrides(config_class, {"depth": 3})
+    config = apply_overrides(config_class, {"beta": 2})
+    assert dataclasses.asdict(config)["beta"] == 2.0
+    schedule = {info.name: info for info in describe(model_class("cnn").config_class)}["schedule"]
+    with pytest.raises(ConfigError, match="one-cycle, cosine"):
+        parse_value(schedule, "step")
+
+
+def test_unknown_kind_lists_the_known_ones():
+    with pytest.raises(UnknownKind) as info:
+        model_class("transformer")
+    assert "vae, dcgan, cnn" in str(info.value)
+
+
+def test_a_classifier_refuses_unlabelled_data_at_construction():
+    cls = model_class("cnn")
+    with pytest.raises(ValueError, match="labelled"):
+        cls(cls.config_class(), DataInfo((1, 28, 28)), torch.device("cpu"))

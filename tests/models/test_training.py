@@ -1,0 +1,157 @@
+import json
+import math
+import threading
+
+import torch
+from safetensors.torch import load_file
+
+from models import reports
+from models.runs import Run
+from models.training import NONFINITE_PATIENCE, Trainer, TrainRequest
+from tests.models.conftest import TINY, train
+
+
+def losses_by_step(run_dir):
+    records, _ = Run(run_dir).read_metrics()
+    return {r["step"]: r["loss"] for r in records if "loss" in r and "split" not in r}
+
+
+def test_a_run_folder_is_complete_and_reports_are_batched(tmp_path):
+    run_dir, seen = train("vae", tmp_path, sample_every=20)
+    for name in ("config.json", "status.json", "metrics.jsonl", "weights.safetensors", "state.pt"):
+        assert (run_dir / name).exists(), name
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["kind"] == "vae" and config["dataset"]["name"] == "mnist-5k"
+    assert config["hyperparameters"]["latent_dim"] == 16 and "torch" in config["versions"]
+    run = Run(run_dir)
+    assert [s for s, _ in run.grid_steps()] == [0, 20, 40, 60, 70]
+    assert run.status()["state"] == "completed" and run.status()["best"]["name"] == "test_loss"
+
+    losses = [r for r in seen if isinstance(r, reports.Losses)]
+    steps = [s for r in losses for s in r.steps]
+    assert steps == list(range(1, 71))  # every step logged exactly once
+    assert len(losses) < len(steps)  # ...but not one report per step
+    assert losses[-1].eta_seconds is not None and losses[-1].images_per_second > 0
+    assert isinstance(seen[-1], reports.StateChanged) and seen[-1].state == "completed"
+    evaluation = next(r for r in seen if isinstance(r, reports.Evaluation))
+    assert math.isfinite(evaluation.metrics["test_loss"])
+    samples = next(r for r in seen if isinstance(r, reports.Samples))
+    assert samples.grid.dtype.name == "uint8" and samples.reconstructions is not None
+
+
+def test_resume_continues_bit_for_bit(tmp_path):
+    whole, _ = train("vae", tmp_path / "whole", epochs=2, seed=7)
+    expected = losses_by_step(whole)
+
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=2, seed=7,
+                           runs_dir=tmp_path / "parts", sample_every=25)  # fmt: skip
+    trainer = Trainer(request)
+    for report in trainer.run():
+        if isinstance(report, reports.Losses) and report.step >= 93:
+            trainer.stop()  # mid-epoch, between two steps
+    run = Run(next((tmp_path / "parts").iterdir()))
+    assert run.status()["state"] == "stopped"
+    stopped_at = run.status()["step"]
+    assert 93 <= stopped_at < 140
+
+    list(Trainer(resume=run.path).run())
+    assert run.status()["state"] == "completed"
+    assert losses_by_step(run.path) == expected  # equality of floats: bit for bit
+    final_a = load_file(str(whole / "weights.safetensors"))
+    final_b = load_file(str(run.weights_path))
+    assert all(torch.equal(final_a[k], final_b[k]) for k in final_a)
+
+
+def test_pause_resume_and_stop_from_another_thread(tmp_path):
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=3,
+                           runs_dir=tmp_path, sample_every=1000)  # fmt: skip
+    trainer = Trainer(request)
+    states = []
+    for report in trainer.run():
+        if isinstance(report, reports.Losses) and "paused" not in states:
+            trainer.pause()
+        if isinstance(report, reports.StateChanged):
+            states.append(report.state)
+            if report.state == "paused":
+                # Another thread (the window) resumes a moment later, then stops.
+                threading.Timer(0.2, trainer.resume).start()
+            elif report.state == "running" and "paused" in states:
+                trainer.stop()
+    assert states == ["running", "paused", "running", "stopped"]
+    run = Run(next(tmp_path.iterdir()))
+    assert run.status()["state"] == "stopped" and run.has_checkpoint()
+    assert run.status()["step"] < 3 * 70
+
+
+def test_non_finite_losses_skip_the_step_then_pause(tmp_path, monkeypatch):
+    import models.vae as vae_module
+
+    real_terms = vae_module.vae_terms
+    calls = {"n": 0}
+
+    def poisoned(net, images):
+        calls["n"] += 1
+        recon, kl, mu = real_terms(net, images)
+        if calls["n"] > 30:
+            recon = recon * float("nan")
+        return recon, kl, mu
+
+    monkeypatch.setattr(vae_module, "vae_terms", poisoned)
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1,
+                           runs_dir=tmp_path, sample_every=1000)  # fmt: skip
+    trainer = Trainer(request)
+    seen = []
+    for report in trainer.run():
+        seen.append(report)
+        if isinstance(report, reports.StateChanged) and report.state == "paused":
+            trainer.stop()
+    notice = next(r for r in seen if isinstance(r, reports.Notice))
+    assert "not a finite number" in notice.message and notice.level == "warning"
+    run = Run(next(tmp_path.iterdir()))
+    assert run.status()["step"] == 30 + NONFINITE_PATIENCE
+    weights = load_file(str(run.weights_path))
+    assert all(torch.isfinite(w).all() for w in weights.values())
+
+
+def test_every_kind_trains_and_reports_its_losses(trained_runs):
+    expected = {"vae": {"loss", "kl"}, "dcgan": {"loss_d", "loss_g"}, "cnn": {"loss", "accuracy"}}
+    for kind, run_dir in trained_runs.items():
+        records, _ = Run(run_dir).read_metrics()
+        steps = [r for r in records if "split" not in r]
+        assert expected[kind] <= set(steps[-1]), kind
+        assert all(math.isfinite(r[name]) for r in steps for name in expected[kind])
+        evaluations = [r for r in records if r.get("split") == "test"]
+        assert len(evaluations) == 1
+
+
+def first_loss(request: TrainRequest) -> float:
+    trainer = Trainer(request)
+    for report in trainer.run():
+        if isinstance(report, reports.Losses):
+            trainer.stop()
+            loss = report.values["loss"][0]
+    return loss
+
+
+def test_fork_starts_from_the_parent_weights(trained_runs, tmp_path):
+    parent = trained_runs["cnn"]
+    settings = {**TINY["cnn"], "learning_rate": 0.001}
+    fresh = first_loss(TrainRequest(kind="cnn", hyperparameters=settings, epochs=1,
+                                    runs_dir=tmp_path / "fresh"))  # fmt: skip
+    forked = first_loss(TrainRequest(kind="cnn", hyperparameters=settings, epochs=1,
+                                     runs_dir=tmp_path / "fork", fork_from=parent))  # fmt: skip
+    fork = Run(next((tmp_path / "fork").iterdir()))
+    assert fork.config["parent"] == parent.name
+    assert fork.config["hyperparameters"]["learning_rate"] == 0.001
+    assert forked < fresh - 0.3  # the parent's training shows from the first step
+
+
+def test_a_classifier_refuses_unlabelled_data(tmp_path):
+    from PIL import Image
+
+    for i in range(10):
+        Image.new("L", (28, 28), i * 20).save(tmp_path / f"{i}.png")
+    request = TrainRequest(kind="cnn", dataset=f"folder:{tmp_path}", runs_dir=tmp_path / "runs")
+    seen = list(Trainer(request).run())
+    assert seen[-1].state == "failed"
+    assert "sub-folder" in seen[-1].message

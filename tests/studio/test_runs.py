@@ -1,0 +1,154 @@
+"""The run history: open a run the engine wrote headless, follow one that grows, resume, fork,
+overlay, delete."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from studio_helpers import WAIT_MS, run_folder_is_complete
+
+from models.runs import Run
+
+
+def copy_run(source: Path, runs_dir: Path) -> Path:
+    """Each test gets its own copy of the shared headless run, so it may change it."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    target = runs_dir / source.name
+    shutil.copytree(source, target)
+    return target
+
+
+def click(qtbot, button) -> None:
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_open_a_run_written_headless(window, qtbot, headless_run, runs_dir):
+    path = copy_run(headless_run, runs_dir)
+    panel = window.runs_panel
+    panel.refresh()
+    summary = panel.summaries[0]
+    assert (summary.kind, summary.dataset, summary.state) == ("vae", "mnist-5k", "completed")
+    row = panel.tree.topLevelItem(0)
+    assert row.text(3) == "70/70" and row.text(4).startswith("test_loss ")
+
+    panel.select(path)
+    click(qtbot, panel.buttons["open"])
+    series = window.loss_plot.series[path.name]
+    records, _ = Run(path).read_metrics()
+    assert series.train["loss"].size == sum(1 for r in records if r.get("split") != "test")
+    assert series.test["test_loss"].size == 1
+    assert series.steps_per_epoch == 70
+    view = window.samples_view
+    assert view.all_steps() == [0, 20, 40, 60, 70]
+    view.slider.setValue(0)  # scrub back to the first grid, read from disk
+    assert view.current_step() == 0 and view.samples.image is not None
+    assert view.reconstructions.image is not None
+
+
+def test_an_open_run_follows_its_growing_metrics(window, qtbot, headless_run, runs_dir):
+    path = copy_run(headless_run, runs_dir)
+    window.open_run(str(path))
+    series = window.loss_plot.series[path.name]
+    before = series.train["loss"].size
+    # Another process (the command line) goes on training: it appends whole lines.
+    more = [{"step": 70 + i, "epoch": 1, "time": 9.0 + i, "loss": 50.0, "kl": 1.0} for i in (1, 2)]
+    with open(path / "metrics.jsonl", "a") as handle:
+        handle.write("".join(json.dumps(r) + "\n" for r in more))
+    shutil.copy(path / "samples" / "step-000070.png", path / "samples" / "step-000072.png")
+    qtbot.waitUntil(lambda: series.train["loss"].size == before + 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: 72 in window.samples_view.all_steps(), timeout=WAIT_MS)
+    assert window.samples_view.current_step() == 72  # it was at the end, so it follows
+
+
+def test_resume_continues_the_run_in_the_window(window, qtbot, headless_run, runs_dir):
+    path = copy_run(headless_run, runs_dir)
+    window.train_panel.epochs.setValue(1)  # a finished run resumes for this many more epochs
+    window.runs_panel.refresh()
+    window.runs_panel.select(path)
+    click(qtbot, window.runs_panel.buttons["resume"])
+    qtbot.waitUntil(lambda: window.session.run_dir is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    assert window.session.state == "completed"
+    assert json.loads((path / "status.json").read_text())["step"] == 140
+    steps = window.loss_plot.series[path.name].train["loss"].columns()[0]
+    assert list(steps) == list(range(1, 141))  # the old curve continued, nothing doubled
+    assert window.samples_view.current_step() == 140
+
+
+def test_fork_starts_a_new_run_from_the_form(window, qtbot, headless_run, runs_dir):
+    path = copy_run(headless_run, runs_dir)
+    panel, train = window.runs_panel, window.train_panel
+    panel.refresh()
+    panel.select(path)
+    click(qtbot, panel.buttons["fork"])
+    assert train.fork_path == str(path) and not train.kind.isEnabled()
+    assert train.hyperparameters()["hidden"] == 16  # filled from the run's config
+    train.set_hyperparameters({"learning_rate": 0.001})  # "with changed settings"
+    train.epochs.setValue(1)
+    click(qtbot, train.train_button)
+    qtbot.waitUntil(lambda: window.session.run_dir is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    child = Path(window.session.run_dir)
+    assert child != path
+    run_folder_is_complete(child)
+    config = Run(child).config
+    assert config["parent"] == path.name
+    assert config["hyperparameters"]["learning_rate"] == 0.001
+    assert train.fork_path is None and train.kind.isEnabled()  # the next Train starts afresh
+
+
+def test_overlay_two_runs(window, qtbot, headless_run, runs_dir, tmp_path):
+    first = copy_run(headless_run, runs_dir)
+    second = runs_dir / "second"
+    shutil.copytree(first, second)
+    config = json.loads((second / "config.json").read_text())
+    (second / "config.json").write_text(json.dumps({**config, "name": "second"}))
+    window.open_run(str(first))
+    panel = window.runs_panel
+    panel.refresh()
+    panel.tree.selectAll()
+    click(qtbot, panel.buttons["overlay"])
+    plot = window.loss_plot
+    assert set(plot.series) == {first.name, "second"}
+    assert plot.series["second"].index == 1  # drawn dashed behind the run in focus
+    plot.redraw()
+    assert ("train", "loss") in plot.series["second"].items
+    csv_path = tmp_path / "both.csv"
+    plot.export_csv(csv_path)
+    text = csv_path.read_text()
+    assert "second,train,loss" in text and f"{first.name},test,test_loss" in text
+
+
+def test_delete_asks_first_and_removes_the_folder(window, qtbot, headless_run, runs_dir,
+                                                  monkeypatch):  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    path = copy_run(headless_run, runs_dir)
+    panel = window.runs_panel
+    window.open_run(str(path))
+    panel.refresh()
+    panel.select(path)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    click(qtbot, panel.buttons["delete"])
+    assert path.exists()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    click(qtbot, panel.buttons["delete"])
+    assert not path.exists()
+    assert panel.tree.topLevelItemCount() == 0
+    assert window.opened is None and path.name not in window.loss_plot.series
+
+
+def test_reveal_opens_the_folder(window, qtbot, headless_run, runs_dir, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    path = copy_run(headless_run, runs_dir)
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url))
+    window.runs_panel.refresh()
+    window.runs_panel.select(path)
+    click(qtbot, window.runs_panel.buttons["reveal"])
+    assert [Path(u.toLocalFile()) for u in opened] == [path]

@@ -1,0 +1,158 @@
+"""Training through the real buttons: start, pause, resume, stop, and closing mid-run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from studio_helpers import WAIT_MS, run_folder_is_complete, set_tiny
+
+from models.runs import Run
+
+
+def points(window) -> int:
+    series = window.loss_plot.series.get(window._name)
+    return series.train["loss"].size if series and "loss" in series.train else 0
+
+
+def status(path: str) -> dict:
+    return json.loads((Path(path) / "status.json").read_text())
+
+
+def test_train_to_the_end_updates_curves_grids_and_status(window, qtbot, runs_dir):
+    panel = window.train_panel
+    set_tiny(panel)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.run_dir is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+
+    run_dir = Path(window.session.run_dir)
+    assert run_dir.parent == runs_dir
+    assert window.session.state == "completed"
+    run_folder_is_complete(run_dir)
+    assert window.opened == str(run_dir)
+    window.loss_plot.redraw()
+    series = window.loss_plot.series[run_dir.name]
+    assert set(series.train) >= {"loss", "reconstruction", "kl"}
+    assert series.train["loss"].size == 70  # every step of the epoch, none twice
+    assert "test_loss" in series.test  # the end-of-epoch evaluation is a marker
+    # A VAE both samples and reconstructs: both grids shown, at every saved step.
+    view = window.samples_view
+    assert view.all_steps() == [step for step, _ in Run(run_dir).grid_steps()]
+    assert view.samples.image is not None and view.reconstructions.image is not None
+    assert view.current_step() == 70
+    # Buttons back to idle, status bar shows the end.
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert window.status.progress.isHidden()
+    assert "images/s" in window.status.rate_label.text() or window.status.eta_label.text()
+    # The runs panel lists the new run, newest first.
+    window.runs_panel.refresh()
+    assert window.runs_panel.summaries[0].path == run_dir
+
+
+def test_pause_resume_and_stop_with_the_buttons(window, qtbot):
+    panel, session = window.train_panel, window.session
+    set_tiny(panel, epochs=50)  # long enough that it is still going when we press the buttons
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert not panel.train_button.isEnabled()
+    qtbot.waitUntil(lambda: session.state == "running" and points(window) > 0, timeout=WAIT_MS)
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "paused", timeout=WAIT_MS)
+    assert panel.pause_button.text() == "Resume" and panel.pause_button.isEnabled()
+    assert status(session.run_dir)["state"] == "paused"
+    paused_at = points(window)
+    qtbot.wait(300)  # paused really means no steps are taken
+    assert points(window) == paused_at
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "running", timeout=WAIT_MS)
+    assert panel.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: points(window) > paused_at, timeout=WAIT_MS)
+
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    assert session.state == "stopped"
+    run_dir = Path(session.run_dir)
+    run_folder_is_complete(run_dir)
+    saved = status(run_dir)
+    assert saved["state"] == "stopped"
+    # The checkpoint is at the last step shown, so a resume loses nothing.
+    series = window.loss_plot.series[run_dir.name]
+    assert saved["step"] == int(series.train["loss"].columns()[0][-1])
+    assert panel.train_button.isEnabled()
+
+
+def test_keyboard_shortcuts_drive_the_same_controls(window, qtbot):
+    panel, session = window.train_panel, window.session
+    set_tiny(panel, epochs=50)
+    window.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: session.state == "running", timeout=WAIT_MS)
+    qtbot.keyClick(panel, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: session.state == "paused", timeout=WAIT_MS)
+    qtbot.keyClick(panel, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    assert session.state == "stopped"
+
+
+def test_closing_during_training_stops_and_checkpoints(window, qtbot):
+    panel, session = window.train_panel, window.session
+    set_tiny(panel, epochs=50)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "running" and points(window) > 0, timeout=WAIT_MS)
+    run_dir = Path(session.run_dir)
+
+    assert window.close()  # the confirmation is answered Yes by the fixture
+    assert not session.busy  # close returned only after the worker finished
+    run_folder_is_complete(run_dir)
+    assert status(run_dir)["state"] == "stopped"
+
+
+def test_closing_can_be_cancelled(window, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    panel, session = window.train_panel, window.session
+    set_tiny(panel, epochs=50)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "running", timeout=WAIT_MS)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert not window.close()
+    assert session.busy and window.isVisible()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+
+
+def test_a_training_error_is_a_notice_not_a_traceback(window, qtbot, tmp_path):
+    panel, session = window.train_panel, window.session
+    set_tiny(panel)
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    panel.add_folder(empty)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not session.busy and session.state != "idle", timeout=WAIT_MS)
+    assert session.state == "failed"
+    assert window.status.notices and window.status.notices[-1][1] == "error"
+    assert panel.train_button.isEnabled()
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "cnn"])
+def test_other_kinds_train_in_the_window(window, qtbot, kind):
+    panel, session = window.train_panel, window.session
+    panel.kind.setCurrentIndex(panel.kind.findData(kind))
+    panel.set_hyperparameters({"batch_size": 64, "width": 8})
+    panel.epochs.setValue(1)
+    panel.sample_every.setValue(20)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.run_dir is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    assert session.state == "completed"
+    assert points(window) > 0 or window.loss_plot.series[window._name].train
+    view = window.samples_view
+    if kind == "dcgan":  # generates but does not encode: samples only
+        assert view.samples.image is not None and not view.steps["reconstructions"]
+    else:  # a classifier draws nothing, and says so
+        assert view.samples.image is None and "no images" in view.samples.text()
+        assert "test_accuracy" in window.loss_plot.series[window._name].test

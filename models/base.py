@@ -68,6 +68,7 @@ class ImageModel(ABC):
     capabilities: ClassVar[Capability]
     config_class: ClassVar[type]
     needs_labels: ClassVar[bool] = False
+    default_epochs: ClassVar[int] = 10  # what a first run on mnist-5k should use
     primary_metric: ClassVar[Metric]
 
     def __init__(self, config: Any, data: DataInfo, device: torch.device) -> None:

@@ -17,7 +17,7 @@ from models.hyperparameters import hyperparameter
 @dataclass
 class CNNConfig:
     learning_rate: float = hyperparameter(
-        0.02, "Peak learning rate of SGD with Nesterov momentum",
+        0.05, "Peak learning rate of SGD with Nesterov momentum",
         low=1e-4, high=1.0, log_scale=True,
     )  # fmt: skip
     batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
@@ -27,11 +27,13 @@ class CNNConfig:
     label_smoothing: float = hyperparameter(
         0.1, "Share of each target spread over the other classes", low=0.0, high=0.5
     )
+    # Off by default: on the 4,500 bundled digits a short run converges faster without it
+    # (benchmarks/reference_examples.py); longer runs on bigger data gain from 1-2 pixels.
     max_shift: int = hyperparameter(
-        2, "Random shift augmentation, in pixels (0 turns it off)", low=0, high=8
+        0, "Random shift augmentation, in pixels (0 turns it off)", low=0, high=8
     )
     width: int = hyperparameter(
-        24, "Channels of the first stage (doubled at each of the two later stages)",
+        16, "Channels of the first stage (doubled at each of the two later stages)",
         low=4, high=256, advanced=True,
     )  # fmt: skip
     weight_decay: float = hyperparameter(5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True)
@@ -99,6 +101,7 @@ class CNN(ImageModel):
     summary = "Residual convolutional network that learns to tell the classes apart."
     capabilities = Capability.CLASSIFY
     config_class = CNNConfig
+    default_epochs = 6  # >= 98.5 % test accuracy on mnist-5k in about 25 s on two CPU cores
     needs_labels = True
     primary_metric = Metric("test_accuracy", higher_is_better=True)
 

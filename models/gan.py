@@ -86,6 +86,7 @@ class DCGAN(ImageModel):
     summary = "Generative adversarial network: a generator learns to fool a discriminator."
     capabilities = Capability.GENERATE
     config_class = DCGANConfig
+    default_epochs = 200  # long: a GAN is usually watched and stopped by hand
     primary_metric = Metric("test_d_accuracy", higher_is_better=False)
 
     def __init__(self, config: DCGANConfig, data: DataInfo, device):

@@ -87,6 +87,7 @@ class VAE(ImageModel):
     summary = "Variational auto-encoder: learns a smooth latent space you can walk through."
     capabilities = Capability.GENERATE | Capability.ENCODE
     config_class = VAEConfig
+    default_epochs = 10
     primary_metric = Metric("test_loss", higher_is_better=False)
 
     def __init__(self, config: VAEConfig, data: DataInfo, device):

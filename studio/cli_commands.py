@@ -65,21 +65,18 @@ def parse_settings(kind: str, pairs: list[str]) -> dict:
     return values
 
 
-DEFAULT_EPOCHS = {"vae": 10, "dcgan": 200, "cnn": 12}
-
-
 def command_train(args: argparse.Namespace) -> int:
     from models.registry import model_class
     from models.training import Trainer, TrainRequest
 
-    model_class(args.kind)
+    cls = model_class(args.kind)
     if args.epochs is not None and args.epochs < 1:
         raise ValueError("--epochs must be at least 1")
     request = TrainRequest(
         kind=args.kind,
         dataset=args.dataset,
         hyperparameters=parse_settings(args.kind, args.set),
-        epochs=args.epochs or DEFAULT_EPOCHS.get(args.kind, 10),
+        epochs=args.epochs or cls.default_epochs,
         seed=args.seed,
         device=args.device,
         runs_dir=runs_dir(args),

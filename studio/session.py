@@ -28,6 +28,7 @@ class KindInfo:
     summary: str
     capabilities: frozenset[str]  # names of models.base.Capability flags, e.g. "ENCODE"
     fields: tuple[FieldInfo, ...]
+    default_epochs: int = 10
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def load_catalog() -> Catalog:
     for name, cls in KINDS.items():
         caps = frozenset(c.name for c in Capability if c.name and cls.capabilities & c)
         fields = tuple(describe(cls.config_class))
-        kinds[name] = KindInfo(name, cls.title, cls.summary, caps, fields)
+        kinds[name] = KindInfo(name, cls.title, cls.summary, caps, fields, cls.default_epochs)
     datasets = tuple(DatasetInfo(c.name, c.title, c.description) for c in CHOICES)
     return Catalog(kinds, DEFAULT_KIND, datasets, DEVICE_CHOICES, tuple(available_devices()))
 

@@ -191,13 +191,17 @@ class TrainPanel(QWidget):
     def _kind_chosen(self, *_: object) -> None:
         if self.catalog is None:
             return
+        epochs_by_kind = self.remembered.setdefault("epochs_by_kind", {})
         if self._kind_key is not None:  # keep what was typed for the kind being left
             self.remembered["hyperparameters"][self._kind_key] = self.hyperparameters()
+            epochs_by_kind[self._kind_key] = self.epochs.value()
         for form in (self.basic_form, self.advanced_form):
             while form.rowCount():
                 form.removeRow(0)
         info = self.catalog.kinds[self.kind.currentData()]
         self._kind_key = info.kind
+        # A GAN wants hundreds of epochs, a classifier a handful: each kind has its own.
+        self.epochs.setValue(int(epochs_by_kind.get(info.kind, info.default_epochs)))
         self.summary.setText(info.summary)
         self.fields = {}
         saved = self.remembered["hyperparameters"].get(info.kind, {})
@@ -282,9 +286,14 @@ class TrainPanel(QWidget):
         if self.catalog is None:
             return self.remembered
         self.remembered["hyperparameters"][self._kind_key] = self.hyperparameters()
+        self.remembered.setdefault("epochs_by_kind", {})[self._kind_key] = self.epochs.value()
         request = self.request()
         del request["fork_from"], request["hyperparameters"]
-        return {**request, "hyperparameters": self.remembered["hyperparameters"]}
+        return {
+            **request,
+            "hyperparameters": self.remembered["hyperparameters"],
+            "epochs_by_kind": self.remembered["epochs_by_kind"],
+        }
 
     # --- forking ------------------------------------------------------------------------
     def prepare_fork(self, path: str | Path, config: dict[str, Any]) -> None:

@@ -1,0 +1,92 @@
+"""Trainer throughput against a hand-written PyTorch loop on the same model and batches.
+
+For each kind (default settings, mnist-5k, CPU unless --device says otherwise) it times a
+plain loop over the same batches calling the same optimisation step, then `Trainer.run()`
+with everything it does (batched loss reports, metrics.jsonl, sample grids, evaluation and
+checkpoints at epoch end). The two alternate `--repeats` times and the fastest of each
+counts, so a passing load on a shared machine hurts both alike. Budget: ratio >= 0.95.
+
+    python benchmarks/engine_overhead.py [--epochs 2] [--repeats 2] [--kinds vae,dcgan,cnn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from models import reports
+from models.checkpoint import build_model
+from models.data import load_mnist_5k
+from models.devices import resolve_device
+from models.hyperparameters import config_to_dict
+from models.registry import model_class
+from models.training import Trainer, TrainRequest
+
+
+def hand_loop(kind: str, epochs: int, device: torch.device) -> float:
+    """images/s of the bare loop: batches by index, one train_step each, nothing else."""
+    data = load_mnist_5k().to(device)
+    cls = model_class(kind)
+    config = {
+        "kind": kind,
+        "hyperparameters": config_to_dict(cls.config_class()),
+        "dataset": {"image_shape": list(data.info.image_shape),
+                    "class_names": list(data.info.class_names)},
+    }  # fmt: skip
+    torch.manual_seed(0)
+    model = build_model(config, device)
+    batch_size = cls.config_class().batch_size
+    model.prepare(epochs * data.steps_per_epoch(batch_size))
+    model.train_mode(True)
+    images = 0
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        for batch in data.train_batches(batch_size, seed=0, epoch=epoch):
+            model.train_step(batch)
+            images += batch.images.shape[0]
+    return images / (time.perf_counter() - start)
+
+
+def trainer_run(kind: str, epochs: int, device: str, runs_dir: Path) -> float:
+    """images/s of Trainer.run() from its first step to its last report."""
+    request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
+    start = None
+    steps = 0
+    batch_size = model_class(kind).config_class().batch_size
+    for report in Trainer(request).run():
+        if isinstance(report, reports.Started):
+            start = time.perf_counter()
+            steps = report.total_steps
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--kinds", default="vae,dcgan,cnn")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    figures = {}
+    with tempfile.TemporaryDirectory() as runs:
+        for kind in args.kinds.split(","):
+            hand, engine = [], []
+            for _ in range(args.repeats):
+                hand.append(hand_loop(kind, args.epochs, device))
+                engine.append(trainer_run(kind, args.epochs, args.device, Path(runs)))
+            ratio = max(engine) / max(hand)
+            print(f"{kind}: hand loop {max(hand):.0f} img/s, Trainer {max(engine):.0f} img/s, "
+                  f"ratio {ratio:.3f}", flush=True)  # fmt: skip
+            figures.update({f"{kind}_hand_images_per_s": round(max(hand), 1),
+                            f"{kind}_trainer_images_per_s": round(max(engine), 1),
+                            f"{kind}_ratio": round(ratio, 3)})  # fmt: skip
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -45,9 +45,13 @@ def main() -> None:
           f"ratio {ratio:.3f}")  # fmt: skip
     figures = {f"share_{n}": round(s, 4) for n, s in zip(judge.class_names, shares.tolist(),
                                                           strict=True)}  # fmt: skip
-    figures.update(min_share=round(float(shares.min()), 4), max_share=round(float(shares.max()), 4),
-                   sample_confidence=round(sample_confidence, 4),
-                   real_confidence=round(real_confidence, 4), confidence_ratio=round(ratio, 4))
+    figures.update(
+        min_share=round(float(shares.min()), 4),
+        max_share=round(float(shares.max()), 4),
+        sample_confidence=round(sample_confidence, 4),
+        real_confidence=round(real_confidence, 4),
+        confidence_ratio=round(ratio, 4),
+    )
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

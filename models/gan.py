@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,15 +18,20 @@ from models.hyperparameters import hyperparameter
 class DCGANConfig:
     latent_dim: int = hyperparameter(64, "Size of the generator's noise vector", low=2, high=512)
     learning_rate: float = hyperparameter(
-        2e-4, "Adam learning rate of both networks", low=1e-5, high=1e-2, log_scale=True
+        5e-4, "Adam learning rate of both networks", low=1e-5, high=1e-2, log_scale=True
     )
     batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
     label_smoothing: float = hyperparameter(
         0.1, "How far the discriminator's 'real' target is lowered from 1", low=0.0, high=0.5
     )
     width: int = hyperparameter(
-        32, "Channels of the networks' widest layer / 2", low=8, high=256, advanced=True
+        16, "Channels of the networks' widest layer / 4", low=8, high=256, advanced=True
     )
+    ema_decay: float = hyperparameter(
+        0.995, "Samples come from a moving average of the generator's weights with this decay "
+        "(0 uses the live generator); averaging removes most of the step-to-step jitter",
+        low=0.0, high=0.9999, advanced=True,
+    )  # fmt: skip
     beta1: float = hyperparameter(
         0.5, "Adam β1; 0.5 keeps the adversarial game stable", low=0.0, high=0.99, advanced=True
     )
@@ -102,6 +108,7 @@ class DCGAN(ImageModel):
         self.discriminator = Discriminator(config.width, data.image_shape).to(self.device)
         self.generator.apply(init_dcgan)
         self.discriminator.apply(init_dcgan)
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         betas = (config.beta1, 0.999)
         self.opt_g = torch.optim.Adam(
             self.generator.parameters(), config.learning_rate, betas=betas
@@ -115,7 +122,26 @@ class DCGAN(ImageModel):
         return self.config.latent_dim
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        return {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "generator_ema": self.generator_ema,
+        }
+
+    def train_mode(self, training: bool) -> None:
+        self.generator.train(training)
+        self.discriminator.train(training)
+        self.generator_ema.train(False)  # only ever sampled from
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.config.ema_decay
+        for averaged, live in zip(self.generator_ema.parameters(), self.generator.parameters(),
+                                  strict=True):  # fmt: skip
+            averaged.lerp_(live, 1.0 - decay)
+        for averaged, live in zip(self.generator_ema.buffers(), self.generator.buffers(),
+                                  strict=True):  # fmt: skip
+            averaged.copy_(live)
 
     def optimizers(self) -> dict:
         return {"generator_adam": self.opt_g, "discriminator_adam": self.opt_d}
@@ -138,8 +164,8 @@ class DCGAN(ImageModel):
         loss_g = F.binary_cross_entropy_with_logits(
             self.discriminator(fake), torch.ones_like(zeros)
         )
-        if d_ok:
-            finite_step(self.opt_g, loss_g, inputs=list(self.generator.parameters()))
+        if d_ok and finite_step(self.opt_g, loss_g, inputs=list(self.generator.parameters())):
+            self._update_ema()
         else:
             self.opt_g.zero_grad(set_to_none=True)
         return {
@@ -178,4 +204,4 @@ class DCGAN(ImageModel):
 
     @torch.inference_mode()
     def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
-        return (self.generator(latent.to(self.device)) + 1) / 2
+        return (self.generator_ema(latent.to(self.device)) + 1) / 2

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tests.models.test_images import write_bad_files, write_odd_good_files
 
 from models import reports
 from models.base import CapabilityError
@@ -19,6 +18,7 @@ from models.classify import FileResult, classify_files, expand_paths, write_csv
 from models.data import load_mnist_5k
 from models.runs import Run
 from models.training import Trainer, TrainRequest
+from tests.models.test_images import write_bad_files, write_odd_good_files
 
 # Tiny, but it must really learn: the accuracy and inversion tests need correct answers.
 TINY_CNN = {"batch_size": 32, "width": 8, "learning_rate": 0.1, "max_shift": 0}

@@ -115,7 +115,9 @@ def test_folder_with_class_subfolders_is_labelled_and_records_conversions(tmp_pa
 def test_flat_colour_folder_is_unlabelled_rgb(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(6):
-        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(tmp_path / f"{i}.jpg")
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / f"{i}.jpg"
+        )
     data = load_dataset(f"folder:{tmp_path}")
     assert data.train_labels is None and data.info.class_names == ()
     assert data.info.image_shape == (3, 32, 32)

@@ -24,7 +24,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: StudioSettings | None = None):
         super().__init__()
         self.setWindowTitle("Image Studio")
-        self.resize(1280, 820)
+        self._fit_to_screen(1280, 820)
         self.settings = settings or StudioSettings()
         self.session = TrainingSession(self)
         self.catalog_loader = CatalogLoader(self)
@@ -53,6 +53,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        # A first start on a small (or virtual) screen must not hide the status bar below it.
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

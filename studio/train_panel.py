@@ -107,6 +107,8 @@ class TrainPanel(QWidget):
         self.fork_cancel.hide()
         self.basic_form = QFormLayout()
         self.advanced = QCollapsible("Advanced")
+        # superqt points a folded section up; a right-pointing arrow is what desktop apps use.
+        self.advanced.setCollapsedIcon("▶")
         self.advanced_form = QFormLayout()
         holder = QWidget()
         holder.setLayout(self.advanced_form)

@@ -118,12 +118,17 @@ class ImageModel(ABC):
 
     # --- what the kind can do ----------------------------------------------------------
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        raise CapabilityError(f"a {self.title} does not generate images")
+        """A standard-normal latent batch: the prior of every generative kind so far."""
+        if not self.can(Capability.GENERATE) or self.latent_dim is None:
+            raise CapabilityError(f"a {self.title} does not generate images")
+        return torch.randn(n, self.latent_dim, generator=generator)
 
+    @torch.inference_mode()
     def sample(
         self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
     ) -> Tensor:
-        raise CapabilityError(f"a {self.title} does not generate images")
+        noise = self.make_noise(n) if noise is None else noise
+        return self.decode(noise, labels)
 
     def encode(self, images: Tensor) -> Tensor:
         raise CapabilityError(f"a {self.title} has no encoder")

@@ -192,16 +192,6 @@ class DCGAN(ImageModel):
             count += 2 * n
         return {"test_d_accuracy": correct / max(count, 1)}
 
-    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return torch.randn(n, self.latent_dim, generator=generator)
-
-    @torch.inference_mode()
-    def sample(
-        self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
-    ) -> Tensor:
-        noise = self.make_noise(n) if noise is None else noise
-        return self.decode(noise)
-
     @torch.inference_mode()
     def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
         return (self.generator_ema(latent.to(self.device)) + 1) / 2

@@ -130,16 +130,6 @@ class VAE(ImageModel):
             "test_kl": total_kl / count,
         }
 
-    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return torch.randn(n, self.latent_dim, generator=generator)
-
-    @torch.inference_mode()
-    def sample(
-        self, n: int, *, noise: Tensor | None = None, labels: Tensor | None = None
-    ) -> Tensor:
-        noise = self.make_noise(n) if noise is None else noise
-        return self.decode(noise)
-
     @torch.inference_mode()
     def encode(self, images: Tensor) -> Tensor:
         mu, _ = self.net.encode(images.to(self.device))

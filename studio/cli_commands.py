@@ -114,17 +114,25 @@ def follow(trainer) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
+def load_capable(args: argparse.Namespace, capability, refusal: str, run=None):
+    """The run's model, or a one-line refusal when its kind cannot do what was asked."""
+    from models.base import CapabilityError
+    from models.checkpoint import load_model
+
+    run = run or find_run(args)
+    model = load_model(run)
+    if not model.can(capability):
+        raise CapabilityError(f"{run.name} is a {model.title} run, which {refusal}")
+    return model
+
+
 def command_sample(args: argparse.Namespace) -> int:
     import torch
 
-    from models.base import Capability, CapabilityError
-    from models.checkpoint import load_model
+    from models.base import Capability
     from models.export import save_images
 
-    run = find_run(args)
-    model = load_model(run)
-    if not model.can(Capability.GENERATE):
-        raise CapabilityError(f"{run.name} is a {model.title} run, which cannot generate images")
+    model = load_capable(args, Capability.GENERATE, "cannot generate images")
     if not 1 <= args.n <= 10_000:
         raise ValueError("-n must be between 1 and 10000")
     generator = torch.Generator().manual_seed(args.seed)
@@ -140,15 +148,11 @@ def command_sample(args: argparse.Namespace) -> int:
 def command_interpolate(args: argparse.Namespace) -> int:
     import torch
 
-    from models.base import Capability, CapabilityError
-    from models.checkpoint import load_model
+    from models.base import Capability
     from models.export import save_strip
     from models.latent import path
 
-    run = find_run(args)
-    model = load_model(run)
-    if not model.can(Capability.GENERATE):
-        raise CapabilityError(f"{run.name} is a {model.title} run, which has no latent space")
+    model = load_capable(args, Capability.GENERATE, "has no latent space")
     if not 2 <= args.steps <= 256:
         raise ValueError("--steps must be between 2 and 256")
     a, b = (model.make_noise(1, torch.Generator().manual_seed(s))[0] for s in args.seeds)
@@ -159,14 +163,11 @@ def command_interpolate(args: argparse.Namespace) -> int:
 
 
 def command_classify(args: argparse.Namespace) -> int:
-    from models.base import Capability, CapabilityError
-    from models.checkpoint import load_model
+    from models.base import Capability
     from models.classify import classify_files, expand_paths, write_csv
 
     run = find_run(args)
-    model = load_model(run)
-    if not model.can(Capability.CLASSIFY):
-        raise CapabilityError(f"{run.name} is a {model.title} run, which does not classify")
+    model = load_capable(args, Capability.CLASSIFY, "does not classify", run)
     paths = expand_paths(args.paths)
     background = run.config["dataset"].get("background")
     results = []

@@ -1,0 +1,199 @@
+"""Screenshots for the README, made by the studio itself: `make screenshots` (offscreen).
+
+A short real training run is started through the Train panel, in a temporary runs folder and
+a temporary settings scope, so neither the person's runs nor their remembered form are touched.
+
+    python -m studio.screenshots docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+ORGANIZATION = "image-studio-screenshots"  # not app.ORGANIZATION: a scope of its own
+APPLICATION = "Image Studio"
+SETTINGS_FILE = "settings.ini"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to train before the pictures are taken. The defaults finish in about 10 s on two
+    CPU cores and still give digits a person recognises; the tests pass a tinier plan."""
+
+    vae_hyperparameters: dict[str, Any] = field(
+        default_factory=lambda: {"batch_size": 64, "width": 8, "hidden": 64, "latent_dim": 16}
+    )
+    vae_epochs: int = 3
+    dcgan_hyperparameters: dict[str, Any] = field(
+        default_factory=lambda: {"batch_size": 64, "width": 8, "latent_dim": 32}
+    )
+    dcgan_epochs: int = 1
+    sample_every: int = 20
+    width: int = 1280
+    height: int = 820
+    timeout: float = 600.0  # seconds per step of the plan: a safety net, never a budget
+
+
+# File name -> the part of the window it shows.
+SHOTS: dict[str, Callable[[Any], QWidget]] = {
+    "studio.png": lambda window: window,
+    "train-panel.png": lambda window: window.train_dock,
+    "loss-plot.png": lambda window: window.loss_plot,
+    "samples.png": lambda window: window.samples_view,
+    "runs.png": lambda window: window.runs_dock,
+}
+
+
+class ScreenshotError(RuntimeError):
+    """Something a person can act on, said in one line."""
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Let Qt deliver events (worker reports, timers, repaints) until `condition` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise ScreenshotError(f"gave up after {timeout:.0f} s waiting for {what}")
+        QTest.qWait(50)
+
+
+def render(
+    out_dir: str | Path,
+    plan: Plan | None = None,
+    settings: QSettings | None = None,
+) -> list[Path]:
+    """Open the main window, train through its panel, and save the screenshots in `out_dir`.
+
+    Needs a QApplication; runs go to the runs folder the settings (or IMAGE_STUDIO_RUNS) name.
+    Returns the paths written, in the order of SHOTS.
+    """
+    from studio.main_window import MainWindow
+    from studio.settings import StudioSettings
+
+    plan = plan or Plan()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(StudioSettings(settings))
+    # The window fits itself to the screen, and the offscreen screen is only 800x800:
+    # the pictures are meant at the size of a laptop window.
+    window.resize(plan.width, plan.height)
+    window.resizeDocks([window.runs_dock], [200], Qt.Orientation.Vertical)
+    window.show()
+    failures: list[str] = []
+    window.catalog_loader.failed.connect(failures.append)
+    try:
+        window.start_loading()
+        wait_until(
+            lambda: failures or (window.train_panel.catalog and not window.catalog_loader.busy),
+            plan.timeout,
+            "the engine to load",
+        )
+        if failures:
+            raise ScreenshotError(f"the engine did not load: {failures[0]}")
+        # A GAN first, so the runs panel lists two kinds; the VAE last stays on show, as it
+        # draws both samples and reconstructions.
+        _train(window, "dcgan", plan.dcgan_hyperparameters, plan.dcgan_epochs, plan)
+        _train(window, "vae", plan.vae_hyperparameters, plan.vae_epochs, plan)
+        window.runs_panel.refresh()
+        window.loss_plot.redraw()
+        QTest.qWait(200)  # layouts and the plot settle; the grids rescale to their labels
+        written = []
+        for name, part in SHOTS.items():
+            path = out_dir / name
+            if not part(window).grab().save(str(path), "PNG"):
+                raise ScreenshotError(f"could not write {path}")
+            written.append(path)
+        return written
+    finally:
+        _close(window)
+
+
+def _train(window, kind: str, hyperparameters: dict[str, Any], epochs: int, plan: Plan) -> None:
+    """Fill the Train panel as a person would and press Train; back when the run has ended."""
+    panel = window.train_panel
+    panel.select_dataset("mnist-5k")
+    panel.kind.setCurrentIndex(panel.kind.findData(kind))
+    if panel.kind.currentData() != kind:
+        raise ScreenshotError(f"the engine offers no model kind {kind!r}")
+    panel.set_hyperparameters(hyperparameters)
+    panel.epochs.setValue(epochs)
+    panel.sample_every.setValue(plan.sample_every)
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    if not window.session.busy:
+        raise ScreenshotError(f"pressing Train did not start the {kind} run")
+    wait_until(lambda: not window.session.busy, plan.timeout, f"the {kind} run to finish")
+    if window.session.state != "completed":
+        errors = [message for _, level, message in window.status.notices if level == "error"]
+        detail = errors[-1] if errors else f"it ended {window.session.state}"
+        raise ScreenshotError(f"the {kind} run did not complete: {detail}")
+
+
+def _close(window) -> None:
+    if window.session.busy:  # only after a failure; closing would ask whether to stop
+        window.session.stop()
+        window.session.wait(60)
+    window.catalog_loader.wait()
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m studio.screenshots",
+        description="Train briefly in an offscreen studio window and save its screenshots.",
+    )
+    parser.add_argument("out_dir", nargs="?", default="docs", help="where the PNGs go")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
+    from studio.app import prepare
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    names = app.organizationName(), app.applicationName()
+    saved_runs = os.environ.get("IMAGE_STUDIO_RUNS")
+    try:
+        with tempfile.TemporaryDirectory(prefix="image-studio-screenshots-") as scratch:
+            scratch = Path(scratch)
+            os.environ["IMAGE_STUDIO_RUNS"] = str(scratch / "runs")
+            # A settings scope of its own: QSettings() anywhere in the studio lands here too.
+            QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+            QSettings.setPath(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(scratch / "settings")
+            )
+            app.setOrganizationName(ORGANIZATION)
+            app.setApplicationName(APPLICATION)
+            prepare(app)  # the palette-coloured plots of a real start
+            settings = QSettings(str(scratch / SETTINGS_FILE), QSettings.Format.IniFormat)
+            written = render(args.out_dir, settings=settings)
+            settings.sync()
+            del settings
+    except Exception as exc:  # one line for the person, not a traceback
+        message = str(exc) if isinstance(exc, ScreenshotError) else f"{type(exc).__name__}: {exc}"
+        print(f"screenshots failed: {message}", file=sys.stderr)
+        return 1
+    finally:
+        app.setOrganizationName(names[0])
+        app.setApplicationName(names[1])
+        if saved_runs is None:
+            os.environ.pop("IMAGE_STUDIO_RUNS", None)
+        else:
+            os.environ["IMAGE_STUDIO_RUNS"] = saved_runs
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

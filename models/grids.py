@@ -34,12 +34,12 @@ def make_grid(images: np.ndarray, columns: int | None = None, padding: int = 2) 
     return grid
 
 
-def pair_grid(originals: np.ndarray, reconstructions: np.ndarray, columns: int = 8) -> np.ndarray:
+def pair_grid(originals: np.ndarray, reconstructions: np.ndarray, columns: int = 4) -> np.ndarray:
     """Originals and reconstructions side by side: each original followed by its copy."""
     n = min(len(originals), len(reconstructions))
     paired = np.empty((2 * n, *originals.shape[1:]), np.uint8)
     paired[0::2], paired[1::2] = originals[:n], reconstructions[:n]
-    return make_grid(paired, columns=columns * 2 if columns % 2 == 0 else columns + 1)
+    return make_grid(paired, columns=2 * columns)  # `columns` pairs to a row
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -97,11 +97,14 @@ class SamplesView(QWidget):
         self.gif_button = QPushButton("Export time-lapse...")
 
         grids = QGridLayout()
+        # Stacked, not side by side: the panel is taller than wide beside the loss plot, and
+        # the grids are what a person came to look at, so they get the height.
         grids.addWidget(self.samples_title, 0, 0, Qt.AlignmentFlag.AlignHCenter)
-        grids.addWidget(self.reconstructions_title, 0, 1, Qt.AlignmentFlag.AlignHCenter)
         grids.addWidget(self.samples, 1, 0)
-        grids.addWidget(self.reconstructions, 1, 1)
-        grids.setRowStretch(1, 1)
+        grids.addWidget(self.reconstructions_title, 2, 0, Qt.AlignmentFlag.AlignHCenter)
+        grids.addWidget(self.reconstructions, 3, 0)
+        grids.setRowStretch(1, 2)
+        grids.setRowStretch(3, 1)
         row = QHBoxLayout()
         row.addWidget(self.step_label)
         row.addWidget(self.slider, 1)

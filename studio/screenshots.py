@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 ORGANIZATION = "image-studio-screenshots"  # not app.ORGANIZATION: a scope of its own
 APPLICATION = "Image Studio"
 SETTINGS_FILE = "settings.ini"
+POLL_MS = 50
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     while not condition():
         if time.monotonic() > deadline:
             raise ScreenshotError(f"gave up after {timeout:.0f} s waiting for {what}")
-        QTest.qWait(50)
+        pause(POLL_MS)
+
+
+def pause(ms: int) -> None:
+    """Run the event loop for `ms`. Not QTest.qWait: PySide6 keeps the GIL through its sleeps,
+    which starves the training thread; QEventLoop.exec releases it while waiting."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def render(
@@ -108,7 +117,7 @@ def render(
         _train(window, "vae", plan.vae_hyperparameters, plan.vae_epochs, plan)
         window.runs_panel.refresh()
         window.loss_plot.redraw()
-        QTest.qWait(200)  # layouts and the plot settle; the grids rescale to their labels
+        pause(200)  # layouts and the plot settle; the grids rescale to their labels
         written = []
         for name, part in SHOTS.items():
             path = out_dir / name
@@ -196,4 +205,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # PySide6 can abort while the interpreter tears its wrappers down after a run like this
+    # ("none_dealloc" during the final garbage collection); the work is done and flushed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -12,8 +12,12 @@ from typing import Any, BinaryIO
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces `path` only when the block finishes without error."""
+def atomic_file(path: Path, durable: bool = True) -> Iterator[BinaryIO]:
+    """Yield a binary file that replaces `path` only when the block finishes without error.
+
+    `durable` also waits for the disk (fsync), so even a power cut keeps the file; grids and
+    status files skip that wait, since training writes them often and they can be redone.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -21,7 +25,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -29,13 +34,14 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_file(path) as handle:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    with atomic_file(path, durable) as handle:
         handle.write(data)
 
 
-def atomic_write_json(path: Path, value: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=False) + "\n").encode())
+def atomic_write_json(path: Path, value: Any, durable: bool = True) -> None:
+    text = json.dumps(value, indent=2, sort_keys=False) + "\n"
+    atomic_write_bytes(path, text.encode(), durable)
 
 
 def atomic_save(path: Path, save: Callable[[str], None]) -> None:

@@ -50,7 +50,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def save_png(path: Path, image: np.ndarray) -> None:
-    atomic_write_bytes(path, png_bytes(image))
+    atomic_write_bytes(path, png_bytes(image), durable=False)
 
 
 def read_png(path: Path) -> np.ndarray:

@@ -141,7 +141,7 @@ class Run:
     def write_status(self, state: str, **fields: Any) -> None:
         previous = self.status() if (self.path / "status.json").exists() else {}
         status = {**previous, **fields, "state": state, "updated": now_iso(), "pid": os.getpid()}
-        atomic_write_json(self.path / "status.json", status)
+        atomic_write_json(self.path / "status.json", status, durable=False)
 
     # --- metrics ------------------------------------------------------------------------
     def append_metrics(self, records: list[dict[str, Any]]) -> None:

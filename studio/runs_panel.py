@@ -103,6 +103,9 @@ class RunsPanel(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The best metric's name ("test_d_accuracy 0.53") is the column people read; never cut it.
+        best = COLUMNS.index("Best")
+        self.tree.header().setSectionResizeMode(best, QHeaderView.ResizeMode.ResizeToContents)
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = {}

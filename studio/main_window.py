@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+)
 
 from models.runs import Run, RunError
 from studio.loss_plot import LossPlot
@@ -42,7 +49,12 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.loss_plot)
         splitter.addWidget(self.samples_view)
         splitter.setSizes([620, 480])
-        self.setCentralWidget(splitter)
+        # The centre holds one page per activity; later pages (latent space, classify) are
+        # added with add_page so each panel module stays the only one that knows its widget.
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.add_page(splitter, "&Training", "Loss curves and sample grids of the open run")
+        self.setCentralWidget(self.pages)
         self.train_dock = self._dock("Train", "train", self.train_panel, Qt.LeftDockWidgetArea)
         self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.runs_dock], [200], Qt.Orientation.Vertical)
@@ -60,6 +72,15 @@ class MainWindow(QMainWindow):
         if screen is not None:
             width, height = min(width, screen.width()), min(height, screen.height())
         self.resize(width, height)
+
+    def add_page(self, widget, title: str, tip: str) -> None:
+        index = self.pages.addTab(widget, title)
+        self.pages.setTabToolTip(index, tip)
+        # Ctrl+1, Ctrl+2, ... switch pages, as in a browser.
+        action = QAction(self)
+        action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.triggered.connect(lambda: self.pages.setCurrentWidget(widget))
+        self.addAction(action)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -10,7 +10,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.base import Batch, Capability, DataInfo, ImageModel, Metric, finite_step
+from models.base import (
+    Batch,
+    Capability,
+    DataInfo,
+    ImageModel,
+    Metric,
+    finite_step,
+    fused_optimizer,
+)
 from models.hyperparameters import hyperparameter
 
 
@@ -116,7 +124,7 @@ class CNN(ImageModel):
         )
         self.optimizer = torch.optim.SGD(
             self.net.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
-            weight_decay=config.weight_decay,
+            weight_decay=config.weight_decay, **fused_optimizer(self.device),
         )  # fmt: skip
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
         self.mean = data.pixel_mean

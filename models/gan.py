@@ -10,7 +10,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.base import Batch, Capability, DataInfo, ImageModel, Metric, finite_step
+from models.base import (
+    Batch,
+    Capability,
+    DataInfo,
+    ImageModel,
+    Metric,
+    finite_step,
+    fused_optimizer,
+)
 from models.hyperparameters import hyperparameter
 
 
@@ -110,11 +118,12 @@ class DCGAN(ImageModel):
         self.discriminator.apply(init_dcgan)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         betas = (config.beta1, 0.999)
+        fused = fused_optimizer(self.device)
         self.opt_g = torch.optim.Adam(
-            self.generator.parameters(), config.learning_rate, betas=betas
+            self.generator.parameters(), config.learning_rate, betas=betas, **fused
         )
         self.opt_d = torch.optim.Adam(
-            self.discriminator.parameters(), config.learning_rate, betas=betas
+            self.discriminator.parameters(), config.learning_rate, betas=betas, **fused
         )
 
     @property

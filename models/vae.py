@@ -9,7 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.base import Batch, Capability, DataInfo, ImageModel, Metric, finite_step
+from models.base import (
+    Batch,
+    Capability,
+    DataInfo,
+    ImageModel,
+    Metric,
+    finite_step,
+    fused_optimizer,
+)
 from models.hyperparameters import hyperparameter
 
 
@@ -20,7 +28,7 @@ class VAEConfig:
         1.0, "Weight of the KL term (β-VAE); above 1 favours disentangled codes", low=0.0, high=20.0
     )
     learning_rate: float = hyperparameter(
-        3e-3, "Adam learning rate", low=1e-5, high=1e-1, log_scale=True
+        4e-3, "Adam learning rate", low=1e-5, high=1e-1, log_scale=True
     )
     batch_size: int = hyperparameter(32, "Images per training step", low=2, high=1024)
     width: int = hyperparameter(
@@ -93,7 +101,9 @@ class VAE(ImageModel):
     def __init__(self, config: VAEConfig, data: DataInfo, device):
         super().__init__(config, data, device)
         self.net = VAENetwork(config, data.image_shape, data.pixel_mean).to(self.device)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
+        self.optimizer = torch.optim.Adam(
+            self.net.parameters(), lr=config.learning_rate, **fused_optimizer(self.device)
+        )
 
     @property
     def latent_dim(self) -> int:

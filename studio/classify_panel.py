@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
@@ -38,28 +37,12 @@ from studio.classify_table import (
     ResultsFilter,
     ResultsModel,
 )
+from studio.clipboard_images import mime_sources, rgba_pixels
 from studio.confusion_view import ConfusionView
 from studio.model_tasks import ModelTasks
 from studio.settings import StudioSettings
 
 ALL_LABELS = "All labels"
-
-
-def mime_sources(mime: QMimeData) -> tuple[list[str], QImage | None]:
-    """Local files and folders in a drop or the clipboard, and an image if it holds one."""
-    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-    image = None
-    if not paths and mime.hasImage():
-        image = QImage(mime.imageData())
-    return paths, image
-
-
-def rgba_pixels(image: QImage) -> np.ndarray:
-    """A QImage as a uint8 (H, W, 4) array that owns its memory (safe for another thread)."""
-    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    buffer = np.frombuffer(image.constBits(), np.uint8, count=stride * height)
-    return buffer.reshape(height, stride)[:, : width * 4].reshape(height, width, 4).copy()
 
 
 class ClassifyPanel(QWidget):

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
 from studio.classify_table import CONFIDENCE, FAILED, NOTES, PREDICTION
-
 from tests.models.test_images import write_bad_files
 
 

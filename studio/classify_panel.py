@@ -60,6 +60,7 @@ class ClassifyPanel(QWidget):
         self._expected = self._received = 0
         self._cancelled = False
         self._pasted = 0
+        self._opened: str | None = None  # the run the worker was last asked to load
         self.setAcceptDrops(True)
 
         self.classifier = QComboBox()
@@ -181,9 +182,18 @@ class ClassifyPanel(QWidget):
         self.refresh_runs()
 
     def set_current_run(self, path: str | None) -> None:
-        """The run open in the window; chosen here too when it is a classifier."""
+        """The run open in the window: offered first, and chosen when it is a classifier (a
+        generative run opened for its samples must not take the place of the classifier)."""
         self.current_run = str(path) if path else None
-        self.refresh_runs(prefer=self.current_run)
+        self.refresh_runs(prefer=self.current_run if self._current_classifies() else None)
+
+    def _current_classifies(self) -> bool:
+        from models.runs import Run, RunError
+
+        try:
+            return self._classifies(Run(Path(self.current_run)).kind)
+        except (RunError, KeyError, OSError, ValueError, TypeError):
+            return False
 
     def _classifies(self, kind: str) -> bool:
         if self.catalog is None or kind not in self.catalog.kinds:
@@ -195,7 +205,9 @@ class ClassifyPanel(QWidget):
         self.classifier.blockSignals(True)
         self.classifier.clear()
         if self.current_run:
-            self.classifier.addItem(f"Current run: {Path(self.current_run).name}", self.current_run)
+            note = "" if self._current_classifies() else "  (does not classify)"
+            name = Path(self.current_run).name
+            self.classifier.addItem(f"Current run: {name}{note}", self.current_run)
         for summary in list_runs(self.runs_dir):
             if self._classifies(summary.kind) and str(summary.path) != self.current_run:
                 self.classifier.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
@@ -204,7 +216,7 @@ class ClassifyPanel(QWidget):
         index = self.classifier.findData(chosen) if chosen else -1
         self.classifier.setCurrentIndex(max(index, 0))
         self.classifier.blockSignals(False)
-        if self.classifier.currentData() != getattr(self, "_opened", None):
+        if self.classifier.currentData() != self._opened:
             self._classifier_chosen()
 
     def _classifier_chosen(self) -> None:

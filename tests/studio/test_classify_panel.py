@@ -329,7 +329,10 @@ def test_a_run_that_does_not_classify_is_refused_with_a_reason(
     window, qtbot, headless_run, tmp_path
 ):
     panel = window.classify_panel
-    panel.set_current_run(str(headless_run))
+    panel.set_current_run(str(headless_run))  # opened for its samples: offered, not chosen
+    assert panel.classifier.itemText(0).endswith("(does not classify)")
+    # With no classifier in the runs folder it is the only choice, and choosing it is refused.
+    assert panel.classifier.count() == 1 and panel.run_dir() == str(headless_run)
     qtbot.waitUntil(lambda: "does not classify" in panel.message.text(), timeout=WAIT_MS)
     assert "choose a classifier run" in panel.message.text()
     (tmp_path / "x.png").write_bytes(b"")

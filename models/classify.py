@@ -2,51 +2,40 @@
 
 Every file gets a result: labels and probabilities, or a one-line reason it could not be
 classified. Files are decoded with Pillow, stacked with numpy and classified one batch at a
-time, so a thousand small PNGs take well under a second of model time.
+time, so a thousand small PNGs take well under a second of model time. The studio takes the
+results a batch at a time (`classify_file_batches`), the command line one at a time.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from models.atomic import atomic_file
 from models.base import Capability, CapabilityError, ImageModel
-from models.images import ImageLoadError, LoadedImage, is_image_path, load_image
+from models.file_results import FileResult, csv_header, csv_row, entropy_bits, write_csv
+from models.images import ImageLoadError, LoadedImage, convert_image, is_image_path, load_image
+
+__all__ = [
+    "FileResult",
+    "border_means",
+    "classify_file_batches",
+    "classify_files",
+    "classify_pictures",
+    "csv_header",
+    "csv_row",
+    "expand_paths",
+    "write_csv",
+]
 
 ShouldStop = Callable[[], bool]
 INVERTED_STEP = "inverted (its background is the opposite of the training images')"
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """One file's classification, best label first; or the reason it has none."""
-
-    path: str
-    labels: tuple[str, ...] = ()
-    probabilities: tuple[float, ...] = ()
-    reason: str | None = None
-    inverted: bool = False
-    steps: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.reason is None
-
-    @property
-    def label(self) -> str | None:
-        return self.labels[0] if self.labels else None
-
-    @property
-    def probability(self) -> float | None:
-        return self.probabilities[0] if self.probabilities else None
+# A source of one row: a file path, or an in-memory picture (e.g. pasted) with a display name.
+Source = Path | tuple[str, Image.Image]
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -81,9 +70,13 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split()) or "could not be read"
 
 
-def _load(path: Path, image_shape: tuple[int, int, int]) -> LoadedImage | str:
+def _load(
+    source: Source, image_shape: tuple[int, int, int], thumbnail_size: int | None
+) -> LoadedImage | str:
     try:
-        return load_image(path, image_shape)
+        if isinstance(source, tuple):
+            return convert_image(source[1], image_shape, thumbnail_size=thumbnail_size)
+        return load_image(source, image_shape, thumbnail_size=thumbnail_size)
     except ImageLoadError as exc:
         return _one_line(str(exc))
     except MemoryError:
@@ -109,51 +102,88 @@ def classify_files(
     training digits. `should_stop` is checked between files; when it returns True, the files
     loaded so far are classified and yielded and the rest are left out.
     """
+    for batch in classify_file_batches(
+        model, paths, top_k=top_k, batch_size=batch_size, should_stop=should_stop,
+        background=background,
+    ):  # fmt: skip
+        yield from batch
+
+
+def classify_file_batches(
+    model: ImageModel,
+    paths: Iterable[str | os.PathLike],
+    *,
+    top_k: int = 3,
+    batch_size: int = 256,
+    should_stop: ShouldStop | None = None,
+    background: float | None = None,
+    thumbnail_size: int | None = None,
+) -> Iterator[list[FileResult]]:
+    """As classify_files, a list of results per batch: a window draws a batch of rows at once
+    instead of paying for one update per file. `thumbnail_size` keeps a colour thumbnail."""
+    sources = (Path(item) for item in paths)
+    yield from _classify_sources(
+        model, sources, top_k, batch_size, should_stop, background, thumbnail_size
+    )
+
+
+def classify_pictures(
+    model: ImageModel,
+    pictures: Sequence[tuple[str, Image.Image]],
+    *,
+    top_k: int = 3,
+    background: float | None = None,
+    thumbnail_size: int | None = None,
+) -> list[FileResult]:
+    """Classify in-memory pictures (e.g. pasted from the clipboard), each with a name for its
+    row, through the same conversion and inversion as files."""
+    results: list[FileResult] = []
+    for batch in _classify_sources(
+        model, iter(pictures), top_k, 256, None, background, thumbnail_size
+    ):
+        results.extend(batch)
+    return results
+
+
+def _classify_sources(
+    model: ImageModel,
+    sources: Iterator[Source],
+    top_k: int,
+    batch_size: int,
+    should_stop: ShouldStop | None,
+    background: float | None,
+    thumbnail_size: int | None,
+) -> Iterator[list[FileResult]]:
     if not model.can(Capability.CLASSIFY):
         raise CapabilityError(f"a {model.title} does not classify images")
     if top_k < 1:
         raise ValueError("top_k must be at least 1")
     batch_size = max(1, int(batch_size))
     image_shape = tuple(model.image_shape)
-    names = model.class_names
-    pending: list[Path] = []
-    for item in paths:
-        pending.append(Path(item))
+    pending: list[Source] = []
+    for source in sources:
+        if should_stop is not None and should_stop():
+            break
+        pending.append(source)
         if len(pending) >= batch_size:
-            stopped = yield from _classify_batch(
-                model, pending, image_shape, names, top_k, background, should_stop
-            )
+            yield _classify_batch(model, pending, image_shape, top_k, background, thumbnail_size)
             pending = []
-            if stopped:
-                return
     if pending:
-        yield from _classify_batch(
-            model, pending, image_shape, names, top_k, background, should_stop
-        )
+        yield _classify_batch(model, pending, image_shape, top_k, background, thumbnail_size)
 
 
 def _classify_batch(
     model: ImageModel,
-    paths: Sequence[Path],
+    sources: Sequence[Source],
     image_shape: tuple[int, int, int],
-    names: Sequence[str],
     top_k: int,
     background: float | None,
-    should_stop: ShouldStop | None,
-) -> Iterator[FileResult]:
-    """Yield the batch's results in order; return True when should_stop cut it short."""
-    loaded: list[LoadedImage | str] = []
-    stopped = False
-    for path in paths:
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-        loaded.append(_load(path, image_shape))
-
+    thumbnail_size: int | None,
+) -> list[FileResult]:
+    loaded = [_load(source, image_shape, thumbnail_size) for source in sources]
+    names = model.class_names
     good = [i for i, item in enumerate(loaded) if isinstance(item, LoadedImage)]
-    labels: dict[int, tuple[str, ...]] = {}
-    probabilities: dict[int, tuple[float, ...]] = {}
-    inverted: dict[int, bool] = {}
+    results: dict[int, FileResult] = {}
     if good:
         stack = np.stack([loaded[i].pixels for i in good])  # uint8 (N, H, W, C)
         flip = np.zeros(len(good), dtype=bool)
@@ -166,62 +196,25 @@ def _classify_batch(
             probs = model.classify(images.to(model.device)).float().cpu()
             k = min(top_k, probs.shape[1])
             top_p, top_i = probs.topk(k, dim=1)
+        probs_np = probs.numpy()
         for row, index in enumerate(good):
-            labels[index] = tuple(
-                names[c] if c < len(names) else str(c) for c in top_i[row].tolist()
+            item = loaded[index]
+            steps = tuple(item.steps) + ((INVERTED_STEP,) if flip[row] else ())
+            results[index] = FileResult(
+                _name_of(sources[index]),
+                labels=tuple(names[c] if c < len(names) else str(c) for c in top_i[row].tolist()),
+                probabilities=tuple(float(p) for p in top_p[row].tolist()),
+                inverted=bool(flip[row]),
+                steps=steps,
+                entropy=entropy_bits(probs_np[row]),
+                pixels=stack[row].copy(),
+                thumbnail=item.thumbnail,
             )
-            probabilities[index] = tuple(float(p) for p in top_p[row].tolist())
-            inverted[index] = bool(flip[row])
-
-    for index, item in enumerate(loaded):
-        path = str(paths[index])
-        if isinstance(item, str):
-            yield FileResult(path, reason=item)
-            continue
-        steps = tuple(item.steps) + ((INVERTED_STEP,) if inverted[index] else ())
-        yield FileResult(
-            path,
-            labels=labels[index],
-            probabilities=probabilities[index],
-            inverted=inverted[index],
-            steps=steps,
-        )
-    return stopped
+    return [
+        results.get(index) or FileResult(_name_of(sources[index]), reason=item)
+        for index, item in enumerate(loaded)
+    ]
 
 
-def csv_header(top_k: int) -> list[str]:
-    header = ["path", "label", "probability"]
-    for rank in range(2, top_k + 1):
-        header += [f"label_{rank}", f"probability_{rank}"]
-    return [*header, "reason"]
-
-
-def csv_row(result: FileResult, top_k: int) -> list[str]:
-    row = [result.path]
-    for rank in range(top_k):
-        if rank < len(result.labels):
-            row += [result.labels[rank], f"{result.probabilities[rank]:.4f}"]
-        else:
-            row += ["", ""]
-    return [*row, result.reason or ""]
-
-
-def write_csv(results: Iterable[FileResult], path: str | os.PathLike, top_k: int = 3) -> int:
-    """Write a header and one row per result; the file appears only once complete.
-
-    Returns the number of rows written (not counting the header).
-    """
-    count = 0
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    with atomic_file(Path(path)) as handle:
-        writer.writerow(csv_header(top_k))
-        for result in results:
-            writer.writerow(csv_row(result, top_k))
-            count += 1
-            if text.tell() > 1 << 16:
-                handle.write(text.getvalue().encode("utf-8"))
-                text.seek(0)
-                text.truncate()
-        handle.write(text.getvalue().encode("utf-8"))
-    return count
+def _name_of(source: Source) -> str:
+    return source[0] if isinstance(source, tuple) else str(source)

@@ -37,6 +37,7 @@ class LoadedImage:
     original_size: tuple[int, int]
     original_mode: str
     steps: list[str] = field(default_factory=list)
+    thumbnail: np.ndarray | None = None  # uint8 RGB, the file as a person sees it, when asked
 
     def tensor(self) -> torch.Tensor:
         """Float (C, H, W) in [0, 1]."""
@@ -147,12 +148,16 @@ def _background_for(image: Image.Image) -> tuple[int, int, int, int]:
 
 
 def load_image(
-    path: str | os.PathLike, image_shape: tuple[int, int, int], *, resample=Image.BILINEAR
+    path: str | os.PathLike,
+    image_shape: tuple[int, int, int],
+    *,
+    resample=Image.BILINEAR,
+    thumbnail_size: int | None = None,
 ) -> LoadedImage:
     """A file as uint8 (H, W, C) of `image_shape` = (C, H, W), with the steps taken."""
     image = open_image(path)
     try:
-        return convert_image(image, image_shape, resample=resample)
+        return convert_image(image, image_shape, resample=resample, thumbnail_size=thumbnail_size)
     except ImageLoadError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
@@ -161,12 +166,24 @@ def load_image(
 
 
 def convert_image(
-    image: Image.Image, image_shape: tuple[int, int, int], *, resample=Image.BILINEAR
+    image: Image.Image,
+    image_shape: tuple[int, int, int],
+    *,
+    resample=Image.BILINEAR,
+    thumbnail_size: int | None = None,
 ) -> LoadedImage:
+    """`thumbnail_size` also keeps a colour picture at most that many pixels wide and high."""
     channels, height, width = image_shape
     steps: list[str] = []
     original = (image.width, image.height)
     original_mode = image.mode
+    thumbnail = None
+    if thumbnail_size:
+        # The same upright, flattened picture the model gets, but in colour and the file's
+        # own proportions, so a person recognises their file beside what the model saw.
+        picture = to_rgb_or_gray(image, 3, [])
+        picture.thumbnail((thumbnail_size, thumbnail_size), Image.BILINEAR)
+        thumbnail = np.ascontiguousarray(np.array(picture, dtype=np.uint8))
     image = to_rgb_or_gray(image, channels, steps)
     if image.size != (width, height):
         image = image.resize((width, height), resample=resample, reducing_gap=3.0)
@@ -174,4 +191,4 @@ def convert_image(
     pixels = np.array(image, dtype=np.uint8)  # a writable copy, not a view of Pillow's buffer
     if pixels.ndim == 2:
         pixels = pixels[..., None]
-    return LoadedImage(np.ascontiguousarray(pixels), original, original_mode, steps)
+    return LoadedImage(np.ascontiguousarray(pixels), original, original_mode, steps, thumbnail)

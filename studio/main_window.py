@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.runs import Run, RunError
+from studio.classify_panel import ClassifyPanel
 from studio.loss_plot import LossPlot
 from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
 from studio.samples_view import SamplesView
@@ -54,7 +55,13 @@ class MainWindow(QMainWindow):
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.add_page(splitter, "&Training", "Loss curves and sample grids of the open run")
+        self.classify_panel = ClassifyPanel(self.settings, self.runs_panel.runs_dir)
+        self.add_page(
+            self.classify_panel, "&Classify", "Classify your image files with a trained classifier"
+        )
         self.setCentralWidget(self.pages)
+        # Files dropped anywhere are classified; the Train panel keeps folder drops for itself.
+        self.setAcceptDrops(True)
         self.train_dock = self._dock("Train", "train", self.train_panel, Qt.LeftDockWidgetArea)
         self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.runs_dock], [200], Qt.Orientation.Vertical)
@@ -94,7 +101,21 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Open run folder...", self._ask_open_run)
         file_menu.addAction("Choose &runs folder...", self._ask_runs_dir)
         file_menu.addSeparator()
+        file_menu.addAction(
+            "&Classify files...",
+            QKeySequence.StandardKey.Open,
+            self._show_classify(self.classify_panel.ask_files),
+        )
+        file_menu.addAction(
+            "Classify a f&older...", self._show_classify(self.classify_panel.ask_folder)
+        )
+        file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(
+            "&Paste image to classify", QKeySequence.StandardKey.Paste,
+            self._show_classify(self.classify_panel.paste),
+        )  # fmt: skip
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.train_dock.toggleViewAction())
         view_menu.addAction(self.runs_dock.toggleViewAction())
@@ -105,6 +126,8 @@ class MainWindow(QMainWindow):
             lambda catalog: panel.set_catalog(catalog, self.settings.training_choices())
         )
         self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
+        self.catalog_loader.ready.connect(self.classify_panel.set_catalog)
+        self.classify_panel.notice.connect(status.notify)
         panel.train_requested.connect(self.train)
         panel.pause_requested.connect(session.pause)
         panel.resume_requested.connect(session.resume)
@@ -131,6 +154,21 @@ class MainWindow(QMainWindow):
     @property
     def _name(self) -> str:
         return Path(self.opened).name if self.opened else "run"
+
+    def _show_classify(self, then):
+        def act() -> None:
+            self.pages.setCurrentWidget(self.classify_panel)
+            then()
+
+        return act
+
+    def dragEnterEvent(self, event) -> None:
+        self.classify_panel.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if self.classify_panel.classify_mime(event.mimeData()):
+            self.pages.setCurrentWidget(self.classify_panel)
+            event.acceptProposedAction()
 
     def start_loading(self) -> None:
         """Import the engine in the background; the window is already on screen."""
@@ -166,6 +204,7 @@ class MainWindow(QMainWindow):
             kind is None or bool({"GENERATE", "ENCODE"} & kind.capabilities)
         )
         self.status.show_started(report)
+        self.classify_panel.set_current_run(report.run_dir)
         self.runs_panel.set_active(report.run_dir)
         self.runs_panel.select(report.run_dir)
 
@@ -183,6 +222,7 @@ class MainWindow(QMainWindow):
         self.loss_plot.show_run(run.name, steps_per_epoch(run))
         self.samples_view.show_run(run.path)
         self.follower.follow(run.path)
+        self.classify_panel.set_current_run(str(run.path))
 
     def overlay_run(self, path: str) -> None:
         try:
@@ -222,6 +262,7 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.set_runs_dir(path)
             self.runs_panel.set_runs_dir(path)
+            self.classify_panel.set_runs_dir(path)
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -243,6 +284,7 @@ class MainWindow(QMainWindow):
         self.catalog_loader.wait()  # an import cannot be interrupted; it ends in seconds
         self.follower.stop()
         self.runs_panel.timer.stop()
+        self.classify_panel.shutdown()
         if self.train_panel.catalog is not None:
             self.settings.set_training_choices(self.train_panel.choices())
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -40,6 +40,15 @@ class StudioSettings:
     def set_runs_dir(self, path: str | Path) -> None:
         self.store.setValue("runs/folder", str(path))
 
+    # --- the Classify page --------------------------------------------------------------
+    def classify_folder(self) -> Path:
+        """Where the last files were classified from (or exported to)."""
+        stored = self.store.value("classify/folder", "")
+        return Path(stored) if stored and Path(stored).is_dir() else Path.home()
+
+    def set_classify_folder(self, path: str | Path) -> None:
+        self.store.setValue("classify/folder", str(path))
+
     # --- the training form --------------------------------------------------------------
     def training_choices(self) -> dict[str, Any]:
         """Last dataset, kind, device, seed, epochs and each kind's hyperparameters."""

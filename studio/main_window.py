@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.runs import Run, RunError
+from studio.latent_explorer import LatentExplorer
 from studio.loss_plot import LossPlot
 from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
 from studio.samples_view import SamplesView
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.samples_view = SamplesView()
         self.runs_panel = RunsPanel(self.settings.runs_dir())
+        self.latent_explorer = LatentExplorer(self.settings.runs_dir())
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
 
@@ -54,6 +56,10 @@ class MainWindow(QMainWindow):
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.add_page(splitter, "&Training", "Loss curves and sample grids of the open run")
+        self.add_page(
+            self.latent_explorer, "&Latent space",
+            "Interpolate, walk, map and do arithmetic in what a generative run learned",
+        )  # fmt: skip
         self.setCentralWidget(self.pages)
         self.train_dock = self._dock("Train", "train", self.train_panel, Qt.LeftDockWidgetArea)
         self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
@@ -127,6 +133,11 @@ class MainWindow(QMainWindow):
         self.runs_panel.deleted.connect(self._deleted)
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
+        self.latent_explorer.notice.connect(status.notify)
+        # A finished (or stopped) training run has new weights: explore them.
+        session.busy_changed.connect(
+            lambda busy: busy or self.latent_explorer.show_run(self.opened, reload=True)
+        )
 
     @property
     def _name(self) -> str:
@@ -179,6 +190,7 @@ class MainWindow(QMainWindow):
             self.status.notify("error", str(exc))
             return
         self.opened = str(run.path)
+        self.latent_explorer.show_run(run.path)
         self.loss_plot.remove_series(run.name)  # reloaded from the start of its metrics
         self.loss_plot.show_run(run.name, steps_per_epoch(run))
         self.samples_view.show_run(run.path)
@@ -209,6 +221,8 @@ class MainWindow(QMainWindow):
             self.follower.stop()
             self.opened = None
             self.samples_view.show_run(None)
+            self.latent_explorer.show_run(None)
+        self.latent_explorer.refresh()
 
     def _ask_open_run(self) -> None:
         path = QFileDialog.getExistingDirectory(
@@ -222,6 +236,7 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.set_runs_dir(path)
             self.runs_panel.set_runs_dir(path)
+            self.latent_explorer.set_runs_dir(path)
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -243,6 +258,7 @@ class MainWindow(QMainWindow):
         self.catalog_loader.wait()  # an import cannot be interrupted; it ends in seconds
         self.follower.stop()
         self.runs_panel.timer.stop()
+        self.latent_explorer.shutdown()
         if self.train_panel.catalog is not None:
             self.settings.set_training_choices(self.train_panel.choices())
         self.settings.save_window(self.saveGeometry(), self.saveState())

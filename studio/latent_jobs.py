@@ -134,7 +134,12 @@ def endpoint_file(context, token: int, path: str) -> dict[str, Any]:
     if not state["model"].can(Capability.ENCODE):
         title = state["model"].title
         raise ValueError(f"a {title} has no encoder: an image cannot be an end point")
-    pixels = _encode_file(state, path)
+    from models.images import ImageLoadError
+
+    try:
+        pixels = _encode_file(state, path)
+    except ImageLoadError as exc:
+        raise ValueError(f"{Path(path).name} cannot be an end point: {exc}") from None
     return {"token": token, "path": path, "thumb": pixels}
 
 

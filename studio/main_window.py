@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from models.runs import Run, RunError
 from studio.classify_panel import ClassifyPanel
+from studio.latent_explorer import LatentExplorer
 from studio.loss_plot import LossPlot
 from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
 from studio.samples_view import SamplesView
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.samples_view = SamplesView()
         self.runs_panel = RunsPanel(self.settings.runs_dir())
+        self.latent_explorer = LatentExplorer(self.settings.runs_dir())
         self.status = StudioStatusBar()
         self.setStatusBar(self.status)
 
@@ -55,6 +57,10 @@ class MainWindow(QMainWindow):
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
         self.add_page(splitter, "&Training", "Loss curves and sample grids of the open run")
+        self.add_page(
+            self.latent_explorer, "&Latent space",
+            "Interpolate, walk, map and do arithmetic in what a generative run learned",
+        )  # fmt: skip
         self.classify_panel = ClassifyPanel(self.settings, self.runs_panel.runs_dir)
         self.add_page(
             self.classify_panel, "&Classify", "Classify your image files with a trained classifier"
@@ -150,6 +156,11 @@ class MainWindow(QMainWindow):
         self.runs_panel.deleted.connect(self._deleted)
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
+        self.latent_explorer.notice.connect(status.notify)
+        # A finished (or stopped) training run has new weights: explore them.
+        session.busy_changed.connect(
+            lambda busy: busy or self.latent_explorer.show_run(self.opened, reload=True)
+        )
 
     @property
     def _name(self) -> str:
@@ -218,6 +229,7 @@ class MainWindow(QMainWindow):
             self.status.notify("error", str(exc))
             return
         self.opened = str(run.path)
+        self.latent_explorer.show_run(run.path)
         self.loss_plot.remove_series(run.name)  # reloaded from the start of its metrics
         self.loss_plot.show_run(run.name, steps_per_epoch(run))
         self.samples_view.show_run(run.path)
@@ -249,6 +261,8 @@ class MainWindow(QMainWindow):
             self.follower.stop()
             self.opened = None
             self.samples_view.show_run(None)
+            self.latent_explorer.show_run(None)
+        self.latent_explorer.refresh()
 
     def _ask_open_run(self) -> None:
         path = QFileDialog.getExistingDirectory(
@@ -263,6 +277,7 @@ class MainWindow(QMainWindow):
             self.settings.set_runs_dir(path)
             self.runs_panel.set_runs_dir(path)
             self.classify_panel.set_runs_dir(path)
+            self.latent_explorer.set_runs_dir(path)
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -285,6 +300,7 @@ class MainWindow(QMainWindow):
         self.follower.stop()
         self.runs_panel.timer.stop()
         self.classify_panel.shutdown()
+        self.latent_explorer.shutdown()
         if self.train_panel.catalog is not None:
             self.settings.set_training_choices(self.train_panel.choices())
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -1,0 +1,213 @@
+"""The latent-space page: a run chooser, the tools (interpolation, four corners, sliders, map,
+arithmetic), and the one background worker that does all their decoding.
+
+A run is loaded only when the page is on screen: opening a run elsewhere in the window must
+not cost a model load nobody looks at.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.runs import list_runs
+from studio import latent_jobs
+from studio.latent_arithmetic import ArithmeticTool
+from studio.latent_interpolation import CornerGridTool, InterpolationTool
+from studio.latent_map import LatentMapTool
+from studio.latent_sliders import SlidersTool
+from studio.model_tasks import ModelTasks
+
+NO_RUN = "Choose a VAE or DCGAN run above (or open one) to explore what it learned."
+
+
+class LatentExplorer(QWidget):
+    notice = Signal(str, str)  # level, one line for a person (the window's status bar)
+    model_ready = Signal(dict)  # the opened model's description
+    analysis_ready = Signal(dict)
+
+    def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs_dir = Path(runs_dir)
+        self.tasks = ModelTasks(self)
+        self.token = 0
+        self.wanted: str | None = None  # the run asked for
+        self.loaded: str | None = None  # the run asked of the worker (under self.token)
+        self.info: dict[str, Any] | None = None
+        self.analysis: dict[str, Any] | None = None
+        self.gallery: dict[str, Any] | None = None
+
+        self.chooser = QComboBox()
+        self.chooser.setToolTip("The run whose latent space is explored")
+        self.chooser.setMinimumContentsLength(30)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List the runs in the runs folder again")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.empty = QLabel(NO_RUN)
+        self.empty.setWordWrap(True)
+        self.empty.setMargin(24)
+
+        self.interpolation = InterpolationTool(self)
+        self.corners = CornerGridTool(self)
+        self.sliders = SlidersTool(self)
+        self.map = LatentMapTool(self)
+        self.arithmetic = ArithmeticTool(self)
+        self.tools = {
+            tool.key: tool
+            for tool in (self.interpolation, self.corners, self.sliders, self.map, self.arithmetic)
+        }
+        self.tabs = QTabWidget()
+        pages = (
+            (self.interpolation, "Interpolation", "A path between two end points, decoded"),
+            (self.corners, "Four corners", "An N x N grid of blends between four end points"),
+            (self.sliders, "Sliders", "One slider per latent dimension, decoded live"),
+            (self.map, "Map", "The test split projected onto a plane; click to decode"),
+            (self.arithmetic, "Arithmetic", "Add and subtract class mean vectors"),
+        )
+        for tool, title, tip in pages:
+            self.tabs.setTabToolTip(self.tabs.addTab(tool, title), tip)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.tabs)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Run"))
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+
+        self.tasks.result.connect(self._result)
+        self.tasks.failed.connect(self._failed)
+        self.chooser.activated.connect(self._chosen)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh()
+
+    # --- which run -----------------------------------------------------------------------
+    def set_runs_dir(self, path: str | Path) -> None:
+        self.runs_dir = Path(path)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List every run; kinds without a latent space are refused when chosen, with a reason."""
+        self.chooser.blockSignals(True)
+        self.chooser.clear()
+        for summary in list_runs(self.runs_dir):
+            self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
+        self._select(self.wanted)
+        self.chooser.blockSignals(False)
+
+    def _select(self, path: str | None) -> None:
+        index = self.chooser.findData(path) if path else -1
+        if path and index < 0:
+            self.chooser.addItem(Path(path).name, path)
+            index = self.chooser.count() - 1
+        self.chooser.setCurrentIndex(index)
+
+    def _chosen(self, index: int) -> None:
+        self.show_run(self.chooser.itemData(index))
+
+    def show_run(self, path: str | Path | None, reload: bool = False) -> None:
+        """Explore this run (loaded now if the page is on screen, else when it is shown)."""
+        self.wanted = None if path is None else str(path)
+        self.chooser.blockSignals(True)
+        self._select(self.wanted)
+        self.chooser.blockSignals(False)
+        if reload:
+            self.loaded = None
+        if self.isVisible():
+            self._load_wanted()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._load_wanted()
+
+    def _load_wanted(self) -> None:
+        if self.wanted == self.loaded:
+            return
+        self.loaded = self.wanted
+        self.token += 1
+        self.info = self.analysis = self.gallery = None
+        for tool in self.tools.values():
+            tool.set_model(None)
+        self.stack.setCurrentWidget(self.empty)
+        if self.wanted is None:
+            self.empty.setText(NO_RUN)
+            return
+        self.empty.setText(f"Loading {Path(self.wanted).name}...")
+        self.say("")
+        self.tasks.submit("open", latent_jobs.open_run, self.token, self.wanted)
+
+    # --- the worker ----------------------------------------------------------------------
+    def run_job(self, name: str, job, *args) -> None:
+        """Used by the tools: every job is tied to the run open now."""
+        if self.info is not None:
+            self.tasks.submit(name, job, self.token, *args)
+
+    def _result(self, name: str, value: Any) -> None:
+        if not isinstance(value, dict) or value.get("token") != self.token:
+            return  # meant for a run that has since been replaced
+        if name == "open":
+            self.info = value
+            self.stack.setCurrentWidget(self.tabs)
+            for tool in self.tools.values():
+                tool.set_model(value)
+            if value["can_encode"]:
+                self.tasks.submit("gallery", latent_jobs.test_thumbnails, self.token)
+            self.tasks.submit("analyse", latent_jobs.analyse, self.token)
+            self.model_ready.emit(value)
+        elif name == "gallery":
+            self.gallery = {**value, "class_names": self.info["class_names"]}
+            for tool in self.tools.values():
+                tool.set_gallery(self.gallery)
+        elif name == "analyse":
+            self.analysis = value
+            for tool in self.tools.values():
+                tool.set_analysis(value)
+            self.analysis_ready.emit(value)
+        else:
+            key, _, sub = name.partition(":")
+            if key in self.tools:
+                self.tools[key].on_result(sub, value)
+
+    def _failed(self, name: str, message: str) -> None:
+        if name == "open":
+            self.empty.setText(html.escape(message))
+            self.stack.setCurrentWidget(self.empty)
+            self.notify(message, "error")
+            return
+        key, _, sub = name.partition(":")
+        if key in self.tools:
+            self.tools[key].on_failed(sub, message)
+        else:
+            self.notify(message, "error")
+
+    def notify(self, message: str, level: str = "warning") -> None:
+        self.say(message, level)
+        if message:
+            self.notice.emit("info" if message.startswith("Saved") else level, message)
+
+    def say(self, message: str, level: str = "warning") -> None:
+        colour = {"error": "#b00020", "warning": "#8a5a00"}.get(level, "")
+        style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
+        self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")
+        self.message.setVisible(bool(message))
+
+    def shutdown(self) -> bool:
+        return self.tasks.shutdown()

@@ -1,0 +1,219 @@
+"""One slider per latent dimension, decoded live while a person drags, and the traversal matrix
+(each dimension swept from -3 to 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+
+from studio import latent_jobs
+from studio.latent_tool import DecodedImage, ExplorerTool, remember, remembered
+
+FIRST_SLIDERS = 16  # shown before "show all": more is a wall of sliders nobody reads
+SLIDER_RANGE = 3.0  # three standard deviations of the prior
+
+
+class SlidersTool(ExplorerTool):
+    key = "sliders"
+
+    def __init__(self, host, parent: QWidget | None = None):
+        super().__init__(host, parent)
+        self.values = np.zeros(0, np.float32)
+        self.order: list[int] = []
+        self.unused: list[bool] = []
+        self.kl = None  # average KL per dimension, once the test split is encoded
+        self.sliders: dict[int, QLabeledDoubleSlider] = {}
+        self.names: dict[int, QLabel] = {}
+
+        self.show_all = QCheckBox("Show all")
+        self.show_all.setChecked(remembered("show_all", 0) == 1)
+        self.show_all.setToolTip(f"Show every dimension, not only the first {FIRST_SLIDERS}")
+        self.order_note = QLabel()
+        self.order_note.setWordWrap(True)
+        self.reset = QPushButton("Centre")
+        self.reset.setToolTip("Every dimension back to 0, the centre of the prior")
+        self.randomise = QPushButton("Random")
+        self.randomise.setToolTip("A random point drawn from the prior")
+        self.matrix_button = QPushButton("Traversal matrix")
+        self.matrix_button.setToolTip(
+            "Each shown dimension (rows) set to -3 ... 3 (columns), the others as they are"
+        )
+        self.save_matrix = QPushButton("Save matrix...")
+        self.save_matrix.setToolTip("The traversal matrix as a PNG image")
+        self.save_matrix.setEnabled(False)
+
+        self.rows = QGridLayout()
+        holder = QWidget()
+        holder.setLayout(self.rows)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        buttons = QHBoxLayout()
+        for button in (self.reset, self.randomise, self.show_all):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.order_note)
+        left_layout.addWidget(scroll, 1)
+
+        self.image = DecodedImage("Open a VAE or DCGAN run to move through its latent space")
+        self.image.setToolTip("The decoded image of the point the sliders describe")
+        self.matrix = DecodedImage("Traversal matrix: press the button")
+        self.matrix.setToolTip("Rows: dimensions in the order of the sliders; columns: -3 ... 3")
+        matrix_buttons = QHBoxLayout()
+        matrix_buttons.addWidget(self.matrix_button)
+        matrix_buttons.addWidget(self.save_matrix)
+        matrix_buttons.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.image, 2)
+        right_layout.addLayout(matrix_buttons)
+        right_layout.addWidget(self.matrix, 3)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([420, 520])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.image.drawn.connect(self.report_redraw)
+        self.show_all.toggled.connect(self._show_all_toggled)
+        self.reset.clicked.connect(lambda: self.set_values(np.zeros_like(self.values)))
+        self.randomise.clicked.connect(
+            lambda: self.set_values(np.random.default_rng().standard_normal(len(self.values)))
+        )
+        self.matrix_button.clicked.connect(self.request_matrix)
+        self.save_matrix.clicked.connect(self.ask_export)
+
+    # --- the model ---------------------------------------------------------------------------
+    def set_model(self, info: dict[str, Any] | None) -> None:
+        dim = 0 if info is None else info["latent_dim"]
+        self.values = np.zeros(dim, np.float32)
+        self.order, self.unused, self.kl = list(range(dim)), [False] * dim, None
+        self.order_note.setText(
+            "" if info is None or not info["can_encode"] else "Ordering by use (KL)..."
+        )
+        self.image.show_array(None)
+        self.matrix.show_array(None)
+        self.save_matrix.setEnabled(False)
+        self._build_rows()
+        super().set_model(info)
+
+    def set_analysis(self, analysis: dict[str, Any]) -> None:
+        if analysis.get("kl") is None:
+            self.order_note.setText(
+                "<small>Dimensions in their own order (this kind has no KL to rank them by)."
+                "</small>"
+            )
+            return
+        self.order, self.unused, self.kl = analysis["order"], analysis["unused"], analysis["kl"]
+        unused = sum(self.unused)
+        self.order_note.setText(
+            "<small>Ordered by average KL on the test split, most informative first"
+            + (f"; {unused} near zero, marked unused." if unused else ".")
+            + "</small>"
+        )
+        self._build_rows()
+
+    def _build_rows(self) -> None:
+        while self.rows.count():
+            widget = self.rows.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.sliders, self.names = {}, {}
+        kl = self.kl
+        for row, (dim, unused) in enumerate(zip(self.order, self.unused, strict=True)):
+            name = QLabel(f"z{dim}" + (" <i>(unused)</i>" if unused else ""))
+            if unused:
+                name.setEnabled(False)  # drawn greyed: moving it changes (almost) nothing
+            if kl is not None and dim < len(kl):
+                name.setToolTip(f"Average KL {kl[dim]:.3f} nats per image")
+            slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+            slider.setRange(-SLIDER_RANGE, SLIDER_RANGE)
+            slider.setDecimals(2)
+            slider.setValue(float(self.values[dim]))
+            slider.setToolTip(f"Latent dimension {dim}: drag to see the image change")
+            slider.valueChanged.connect(lambda value, d=dim: self._slider_moved(d, value))
+            self.rows.addWidget(name, row, 0)
+            self.rows.addWidget(slider, row, 1)
+            self.sliders[dim], self.names[dim] = slider, name
+        self._show_all_toggled(self.show_all.isChecked())
+
+    def _show_all_toggled(self, checked: bool) -> None:
+        remember("show_all", int(checked))
+        for row, dim in enumerate(self.order):
+            visible = checked or row < FIRST_SLIDERS
+            self.sliders[dim].setVisible(visible)
+            self.names[dim].setVisible(visible)
+        self.show_all.setVisible(len(self.order) > FIRST_SLIDERS)
+
+    def shown_dimensions(self) -> list[int]:
+        return [dim for dim in self.order if self.sliders[dim].isVisibleTo(self)]
+
+    # --- moving ------------------------------------------------------------------------------
+    def _slider_moved(self, dim: int, value: float) -> None:
+        self.values[dim] = value
+        self.request()
+
+    def set_values(self, values) -> None:
+        """Move every slider at once, with one decode rather than one per slider."""
+        self.values = np.clip(np.asarray(values, np.float32), -SLIDER_RANGE, SLIDER_RANGE)
+        for dim, slider in self.sliders.items():
+            slider.blockSignals(True)
+            slider.setValue(float(self.values[dim]))
+            slider.blockSignals(False)
+        self.request()
+
+    def request(self) -> None:
+        if self.info is None:
+            return
+        self.mark_change()
+        self.run_job("decode", latent_jobs.decode_point, self.values.tolist())
+
+    def request_matrix(self) -> None:
+        if self.info is None:
+            return
+        dims = self.shown_dimensions()
+        self.run_job("matrix", latent_jobs.traversal_matrix, self.values.tolist(), dims)
+
+    def on_result(self, name: str, value: dict[str, Any]) -> None:
+        if name == "decode":
+            self.image.show_array(value["image"])
+        elif name == "matrix":
+            self.matrix.show_array(value["grid"])
+            self.matrix.setToolTip(
+                "Rows: dimensions " + ", ".join(f"z{d}" for d in value["dims"])
+                + "; columns: -3 ... 3"
+            )  # fmt: skip
+            self.save_matrix.setEnabled(True)
+        elif name == "export":
+            self.host.notify(f"Saved {value['path']}")
+        else:
+            super().on_result(name, value)
+
+    def ask_export(self) -> None:
+        path = self.ask_save_path("Save traversal matrix", "traversal.png", "PNG image (*.png)")
+        if path:
+            self.export(path)
+
+    def export(self, path: str) -> None:
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        self.run_job("export", latent_jobs.export_image, path, self.matrix.array)

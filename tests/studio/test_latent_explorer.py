@@ -1,0 +1,285 @@
+"""The latent-space page on real runs: a VAE, a DCGAN, a 2-D and a 20-D VAE, and a classifier
+that is refused. Every decode goes through the page's worker, as in the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog
+from studio_helpers import TINY, WAIT_MS
+
+from studio.latent_explorer import LatentExplorer
+
+
+def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
+    """A run stopped after its first steps: real weights, written by the engine, in seconds."""
+    from models import reports
+    from models.training import Trainer, TrainRequest
+
+    trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
+    run_dir = None
+    for report in trainer.run():
+        if isinstance(report, reports.Started):
+            run_dir = Path(report.run_dir)
+        if isinstance(report, reports.Losses):
+            trainer.stop()  # a stop writes a checkpoint first
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def generative_runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("latent-runs")
+    return {
+        "dcgan": quick_run(root, "dcgan", {"batch_size": 64, "width": 8, "latent_dim": 8}),
+        "cnn": quick_run(root, "cnn", {"batch_size": 64, "width": 8}),
+        "vae2": quick_run(root, "vae", {**TINY, "latent_dim": 2}),
+        "vae20": quick_run(root, "vae", {**TINY, "latent_dim": 20}),
+    }
+
+
+@pytest.fixture
+def explorer(qtbot, tmp_path):
+    page = LatentExplorer(tmp_path / "runs")
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    yield page
+    assert page.shutdown()
+
+
+def open_and_wait(qtbot, page: LatentExplorer, run: Path) -> None:
+    page.show_run(run)
+    qtbot.waitUntil(lambda: page.info is not None and page.analysis is not None, timeout=WAIT_MS)
+    if page.info["can_encode"]:
+        qtbot.waitUntil(lambda: page.gallery is not None, timeout=WAIT_MS)
+
+
+def idle(qtbot, page: LatentExplorer) -> None:
+    names = ("strip:strip", "corners:grid", "sliders:decode", "arithmetic:result", "analyse")
+    qtbot.waitUntil(lambda: not any(page.tasks.is_pending(n) for n in names), timeout=WAIT_MS)
+
+
+def drop(widget, path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    widget.dropEvent(event)
+
+
+def save_to(monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+
+
+# --- interpolation -----------------------------------------------------------------------
+def test_interpolation_strip_follows_the_settings_and_exports(qtbot, explorer, headless_run,
+                                                             tmp_path, monkeypatch):  # fmt: skip
+    open_and_wait(qtbot, explorer, headless_run)
+    tool = explorer.interpolation
+    qtbot.waitUntil(lambda: tool.frames is not None, timeout=WAIT_MS)
+    tool.steps.setValue(16)
+    qtbot.waitUntil(lambda: len(tool.frames) == 16, timeout=WAIT_MS)
+    assert tool.frames.shape == (16, 28, 28, 1) and tool.strip.image is not None
+    slerp_frames = tool.frames.copy()
+    tool.path_kind.setCurrentIndex(tool.path_kind.findData("lerp"))
+    qtbot.waitUntil(lambda: not np.array_equal(tool.frames, slerp_frames), timeout=WAIT_MS)
+    # Same end points, another path: the ends agree, the middle does not.
+    assert np.array_equal(tool.frames[0], slerp_frames[0])
+    assert np.array_equal(tool.frames[-1], slerp_frames[-1])
+
+    # A new seed moves the start and only the start.
+    before = tool.frames.copy()
+    tool.start.reroll.click()
+    qtbot.waitUntil(lambda: not np.array_equal(tool.frames[0], before[0]), timeout=WAIT_MS)
+    assert np.array_equal(tool.frames[-1], before[-1])
+
+    # A test image from the gallery as the end.
+    tool.end.set_test_image(5)
+    assert tool.end.spec() == {"source": "test", "index": 5}
+    idle(qtbot, explorer)
+
+    save_to(monkeypatch, tmp_path / "strip.png")
+    tool.save_png.click()
+    qtbot.waitUntil(lambda: (tmp_path / "strip.png").exists(), timeout=WAIT_MS)
+    assert Image.open(tmp_path / "strip.png").size[0] > 16 * 28
+    save_to(monkeypatch, tmp_path / "loop.gif")
+    tool.save_gif.click()
+    qtbot.waitUntil(lambda: (tmp_path / "loop.gif").exists(), timeout=WAIT_MS)
+    with Image.open(tmp_path / "loop.gif") as gif:
+        assert gif.n_frames == 2 * 16 - 2  # forward and back, ends not repeated
+    assert "Saved" in explorer.message.text()
+
+
+def test_files_dropped_on_end_points(qtbot, explorer, headless_run, tmp_path):
+    open_and_wait(qtbot, explorer, headless_run)
+    tool = explorer.interpolation
+    digit = tmp_path / "digit.png"
+    Image.fromarray(explorer.gallery["images"][3][..., 0]).resize((56, 56)).save(digit)
+    drop(tool.start, digit)
+    qtbot.waitUntil(lambda: tool.start.spec()["source"] == "file", timeout=WAIT_MS)
+    assert tool.start.spec()["path"] == str(digit)
+    assert "digit.png" in tool.start.source.text()
+    idle(qtbot, explorer)
+
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(digit.read_bytes()[:60])
+    drop(tool.end, damaged)
+    qtbot.waitUntil(lambda: "damaged.png" in explorer.message.text(), timeout=WAIT_MS)
+    assert tool.end.spec()["source"] == "seed"  # unchanged
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    drop(tool.end, text)
+    qtbot.waitUntil(lambda: "notes.txt" in explorer.message.text(), timeout=WAIT_MS)
+    assert tool.end.spec()["source"] == "seed"
+    # The page still works after the refusals.
+    before = tool.frames.copy()
+    tool.end.seed.setValue(99)
+    qtbot.waitUntil(lambda: not np.array_equal(tool.frames[-1], before[-1]), timeout=WAIT_MS)
+
+
+# --- four corners --------------------------------------------------------------------------
+def test_four_corner_grid(qtbot, explorer, headless_run, tmp_path, monkeypatch):
+    open_and_wait(qtbot, explorer, headless_run)
+    tool = explorer.corners
+    tool.size.setValue(4)
+    qtbot.waitUntil(lambda: tool.grid.array is not None, timeout=WAIT_MS)
+    idle(qtbot, explorer)
+    assert tool.grid.array.shape == (4 * 30 + 2, 4 * 30 + 2, 1)
+    # The top-left tile is the top-left corner's seed, as the interpolation decodes it.
+    explorer.interpolation.start.seed.setValue(tool.corners[0].spec()["seed"])
+    idle(qtbot, explorer)
+    assert np.array_equal(tool.grid.array[2:30, 2:30], explorer.interpolation.frames[0])
+    save_to(monkeypatch, tmp_path / "corners.png")
+    tool.save_png.click()
+    qtbot.waitUntil(lambda: (tmp_path / "corners.png").exists(), timeout=WAIT_MS)
+
+
+# --- sliders ------------------------------------------------------------------------------
+def test_sliders_redraw_live_in_kl_order_with_traversal(qtbot, explorer, generative_runs,
+                                                       tmp_path, monkeypatch):  # fmt: skip
+    open_and_wait(qtbot, explorer, generative_runs["vae20"])
+    tool = explorer.sliders
+    kl = explorer.analysis["kl"]
+    assert tool.order == sorted(range(20), key=lambda d: -kl[d])
+    assert tool.unused == [bool(kl[d] < 0.02) for d in tool.order]
+    # Beyond the first 16 the sliders are folded away until "show all".
+    assert tool.show_all.isVisibleTo(tool) and not tool.show_all.isChecked()
+    assert len(tool.shown_dimensions()) == 16
+    tool.show_all.setChecked(True)
+    assert len(tool.shown_dimensions()) == 20
+    tool.show_all.setChecked(False)
+
+    qtbot.waitUntil(lambda: tool.image.array is not None, timeout=WAIT_MS)
+    first = tool.image.array.copy()
+    slider = tool.sliders[tool.order[0]]
+    redraws = []
+    tool.redrawn.connect(redraws.append)
+    handle = slider._slider
+    start = QPoint(handle.width() // 2, handle.height() // 2)
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=start)
+    for x in range(start.x(), handle.width() - 2, 10):
+        qtbot.mouseMove(handle, QPoint(x, start.y()))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=QPoint(handle.width() - 2, start.y()))
+    assert slider.value() > 1.0
+    qtbot.waitUntil(lambda: len(redraws) > 0, timeout=WAIT_MS)
+    idle(qtbot, explorer)
+    assert tool.values[tool.order[0]] == pytest.approx(slider.value(), abs=1e-6)
+    assert not np.array_equal(tool.image.array, first)
+
+    tool.matrix_button.click()
+    qtbot.waitUntil(lambda: tool.matrix.array is not None, timeout=WAIT_MS)
+    assert tool.matrix.array.shape[:2] == (16 * 30 + 2, 7 * 30 + 2)
+    save_to(monkeypatch, tmp_path / "traversal.png")
+    tool.save_matrix.click()
+    qtbot.waitUntil(lambda: (tmp_path / "traversal.png").exists(), timeout=WAIT_MS)
+
+
+# --- map ------------------------------------------------------------------------------------
+def test_map_hover_and_click_decode(qtbot, explorer, headless_run):
+    open_and_wait(qtbot, explorer, headless_run)
+    explorer.tabs.setCurrentWidget(explorer.map)
+    tool = explorer.map
+    points = explorer.analysis["points"]
+    assert points.shape == (500, 2) and len(tool.scatter.points()) == 500
+    assert explorer.analysis["seconds"] > 0
+    assert "principal direction 1" in tool.plot.getAxis("bottom").labelText
+    assert tool.manifold.image is None  # a 16-D latent has no manifold to draw
+
+    view = tool.plot.getViewBox()
+    target = QPointF(float(points[0, 0]), float(points[0, 1]))
+    scene = view.mapViewToScene(target)
+    pos = tool.plot.mapFromScene(scene)
+    tool._hovered(tool.scatter, tool.scatter.pointsAt(target), None)
+    assert tool.hovered is not None and tool.hover.pixmap() is not None
+    qtbot.mouseClick(tool.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: tool.decoded.array is not None, timeout=WAIT_MS)
+    x, y = tool.clicked_at
+    assert abs(x - points[0, 0]) < 0.2 * np.ptp(points[:, 0])
+    assert abs(y - points[0, 1]) < 0.2 * np.ptp(points[:, 1])
+
+
+def test_a_two_dimensional_latent_shows_its_manifold(qtbot, explorer, generative_runs):
+    open_and_wait(qtbot, explorer, generative_runs["vae2"])
+    tool = explorer.map
+    assert tool.manifold.image is not None
+    assert tool.manifold.image.shape[:2] == (15 * 28, 15 * 28)
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+def test_arithmetic_adds_class_mean_differences(qtbot, explorer, headless_run):
+    open_and_wait(qtbot, explorer, headless_run)
+    tool = explorer.arithmetic
+    assert tool.isEnabled() and tool.plus.currentText() == "3" and tool.minus.currentText() == "7"
+    qtbot.waitUntil(lambda: tool.images[1].array is not None, timeout=WAIT_MS)
+    idle(qtbot, explorer)
+    tool.scale.setValue(0.0)
+    idle(qtbot, explorer)
+    # Adding nothing leaves the point as it is.
+    assert np.array_equal(tool.images[0].array, tool.images[1].array)
+    tool.scale.setValue(2.0)
+    idle(qtbot, explorer)
+    assert not np.array_equal(tool.images[0].array, tool.images[1].array)
+
+
+# --- other kinds --------------------------------------------------------------------------
+def test_a_dcgan_explores_from_seeds_and_refuses_images(qtbot, explorer, generative_runs,
+                                                       tmp_path):  # fmt: skip
+    open_and_wait(qtbot, explorer, generative_runs["dcgan"])
+    assert not explorer.info["can_encode"]
+    tool = explorer.interpolation
+    qtbot.waitUntil(lambda: tool.frames is not None, timeout=WAIT_MS)
+    assert not tool.start.pick.isEnabled()
+    picture = tmp_path / "digit.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(picture)
+    drop(tool.start, picture)
+    assert "DCGAN has no encoder" in explorer.message.text()
+    assert tool.start.spec()["source"] == "seed"
+    assert explorer.analysis["labels"] is None and explorer.analysis["points"].shape == (500, 2)
+    assert "fixed noise" in explorer.map.status.text()
+    assert not explorer.arithmetic.isEnabled()
+    assert "no encoder" in explorer.arithmetic.note.text()
+    assert len(explorer.sliders.sliders) == 8
+
+
+def test_a_classifier_run_is_refused_with_a_reason(qtbot, explorer, generative_runs):
+    explorer.show_run(generative_runs["cnn"])
+    qtbot.waitUntil(lambda: "no latent space" in explorer.empty.text(), timeout=WAIT_MS)
+    assert explorer.stack.currentWidget() is explorer.empty and explorer.info is None
+    assert "Choose a VAE or DCGAN run" in explorer.message.text()
+
+
+# --- in the window -------------------------------------------------------------------------
+def test_the_window_opens_the_run_on_the_latent_page(qtbot, window, headless_run):
+    window.open_run(str(headless_run))
+    page = window.latent_explorer
+    assert page.info is None  # not loaded while another page is shown
+    window.pages.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.analysis is not None, timeout=WAIT_MS)
+    assert page.chooser.currentData() == str(headless_run)
+    idle(qtbot, page)

@@ -13,7 +13,6 @@ Prints `name=value` pairs on the last line.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 import tempfile
@@ -21,8 +20,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from event_loop_probe import EventLoopProbe, percentile
 
-PROBE_MS = 5
 FILES = 1000
 
 
@@ -53,7 +52,7 @@ def train_small(runs_dir: Path) -> Path:
 
 def in_window(run: Path, folder: Path) -> tuple[float, int, list[float]]:
     """Seconds from the drop to the last row drawn, rows shown, probe lateness in seconds."""
-    from PySide6.QtCore import QCoreApplication, QMimeData, QPointF, Qt, QTimer, QUrl
+    from PySide6.QtCore import QCoreApplication, QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
     from PySide6.QtWidgets import QApplication
 
@@ -76,9 +75,7 @@ def in_window(run: Path, folder: Path) -> tuple[float, int, list[float]]:
         QCoreApplication.processEvents()
         time.sleep(0.01)
 
-    ticks: list[float] = []
-    probe = QTimer(interval=PROBE_MS, timerType=Qt.TimerType.PreciseTimer)
-    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    probe = EventLoopProbe()
     timing: dict[str, float] = {}
 
     def finished(name: str, _cancelled: bool) -> None:
@@ -99,7 +96,7 @@ def in_window(run: Path, folder: Path) -> tuple[float, int, list[float]]:
     app.exec()
     rows = panel.results.rowCount()
     window.close()
-    return timing["end"] - timing["start"], rows, lateness_of(ticks)
+    return timing["end"] - timing["start"], rows, probe.lateness()
 
 
 def raw_model(run: Path, images) -> float:
@@ -118,15 +115,6 @@ def raw_model(run: Path, images) -> float:
     for start in range(0, tensors.shape[0], STREAM_BATCH):
         model.classify(tensors[start : start + STREAM_BATCH])
     return tensors.shape[0] / (time.perf_counter() - began)
-
-
-def lateness_of(ticks: list[float]) -> list[float]:
-    return [max(0.0, b - a - PROBE_MS / 1000) for a, b in itertools.pairwise(ticks)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models.augment import random_shift
 from models.base import (
     Batch,
     Capability,
@@ -84,23 +85,6 @@ class ResNetSmall(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))
-
-
-def random_shift(images: Tensor, max_shift: int, flip: bool) -> Tensor:
-    """Shift each image by up to `max_shift` pixels (zero fill), optionally mirror it."""
-    n, _, h, w = images.shape
-    padded = F.pad(images, (max_shift,) * 4)
-    dx = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
-    dy = torch.randint(0, 2 * max_shift + 1, (n,), device=images.device)
-    rows = dy[:, None] + torch.arange(h, device=images.device)[None, :]  # (n, h)
-    cols = dx[:, None] + torch.arange(w, device=images.device)[None, :]  # (n, w)
-    index = torch.arange(n, device=images.device)[:, None, None]
-    shifted = padded.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]]
-    shifted = shifted.permute(0, 3, 1, 2)
-    if flip:
-        mirror = torch.rand(n, device=images.device) < 0.5
-        shifted = torch.where(mirror[:, None, None, None], shifted.flip(3), shifted)
-    return shifted.contiguous()
 
 
 class CNN(ImageModel):

@@ -26,7 +26,7 @@ from models.hyperparameters import hyperparameter
 @dataclass
 class CNNConfig:
     learning_rate: float = hyperparameter(
-        0.05, "Peak learning rate of SGD with Nesterov momentum",
+        0.1, "Peak learning rate of SGD with Nesterov momentum",
         low=1e-4, high=1.0, log_scale=True,
     )  # fmt: skip
     batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
@@ -93,7 +93,9 @@ class CNN(ImageModel):
     summary = "Residual convolutional network that learns to tell the classes apart."
     capabilities = Capability.CLASSIFY
     config_class = CNNConfig
-    default_epochs = 6  # >= 98.5 % test accuracy on mnist-5k in about 25 s on two CPU cores
+    # 98.2-98.8 % test accuracy on mnist-5k depending on the seed (benchmarks/reference_examples.py
+    # sets the bar): about 15 s of training on two idle CPU cores.
+    default_epochs = 6
     needs_labels = True
     primary_metric = Metric("test_accuracy", higher_is_better=True)
 

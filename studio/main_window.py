@@ -154,12 +154,18 @@ class MainWindow(QMainWindow):
         self.runs_panel.resume_requested.connect(self.resume_run)
         self.runs_panel.fork_requested.connect(self.fork_run)
         self.runs_panel.deleted.connect(self._deleted)
+        # A run trained from the command line appears in the pages' run choosers by itself.
+        self.runs_panel.listed.connect(self.classify_panel.refresh_runs)
+        self.runs_panel.listed.connect(self.latent_explorer.refresh)
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
         self.latent_explorer.notice.connect(status.notify)
         # A finished (or stopped) training run has new weights: explore them.
         session.busy_changed.connect(
             lambda busy: busy or self.latent_explorer.show_run(self.opened, reload=True)
+        )
+        session.busy_changed.connect(
+            lambda busy: busy or self.classify_panel.weights_changed(self.session.run_dir)
         )
 
     @property

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
+from studio.classify_panel import NO_CLASSIFIER
 from studio.classify_table import CONFIDENCE, FAILED, NOTES, PREDICTION
 from tests.models.test_images import write_bad_files
 
@@ -325,14 +326,20 @@ def test_any_classifier_in_the_runs_folder_can_be_chosen(window, qtbot, cnn_run,
     qtbot.waitUntil(lambda: "classes" in panel.message.text(), timeout=WAIT_MS)
 
 
-def test_a_run_that_does_not_classify_is_refused_with_a_reason(
+def test_a_run_that_does_not_classify_is_offered_but_not_chosen(
     window, qtbot, headless_run, tmp_path
 ):
     panel = window.classify_panel
     panel.set_current_run(str(headless_run))  # opened for its samples: offered, not chosen
     assert panel.classifier.itemText(0).endswith("(does not classify)")
-    # With no classifier in the runs folder it is the only choice, and choosing it is refused.
-    assert panel.classifier.count() == 1 and panel.run_dir() == str(headless_run)
+    # With no classifier in the runs folder, the panel says so instead of taking the VAE.
+    assert panel.classifier.count() == 2 and panel.run_dir() is None
+    assert panel.classifier.currentText() == NO_CLASSIFIER
+    assert "Train a CNN" in panel.message.text()
+    assert not [m for _, level, m in window.status.notices if level == "error"]
+    # Chosen on purpose, it is refused with a reason, and files are not classified with it.
+    panel.classifier.setCurrentIndex(0)
+    assert panel.run_dir() == str(headless_run)
     qtbot.waitUntil(lambda: "does not classify" in panel.message.text(), timeout=WAIT_MS)
     assert "choose a classifier run" in panel.message.text()
     (tmp_path / "x.png").write_bytes(b"")
@@ -340,3 +347,34 @@ def test_a_run_that_does_not_classify_is_refused_with_a_reason(
     wait_until_idle(qtbot, panel)
     assert rows(panel) == []
     assert "does not classify" in panel.message.text()
+
+
+def test_a_classifier_trained_elsewhere_appears_without_a_click(window, qtbot, cnn_run):
+    panel = window.classify_panel
+    assert panel.run_dir() is None
+    runs_dir = window.runs_panel.runs_dir
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    copied = runs_dir / cnn_run.name
+    shutil.copytree(cnn_run, copied)
+    window.runs_panel.refresh()  # what its timer does every few seconds
+    assert panel.run_dir() == str(copied)
+    qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)
+    offered = [window.latent_explorer.chooser.itemData(i)
+               for i in range(window.latent_explorer.chooser.count())]  # fmt: skip
+    assert offered == [str(copied)]
+
+
+def test_a_classifier_still_in_its_first_epoch_is_waited_for(window, qtbot, cnn_run, tmp_path):
+    young = tmp_path / "young"
+    shutil.copytree(cnn_run, young)
+    weights = [p for p in young.iterdir() if p.name.startswith("weights")]
+    for path in weights:
+        path.rename(tmp_path / path.name)
+    panel = window.classify_panel
+    panel.set_current_run(str(young))
+    qtbot.waitUntil(lambda: "no saved weights yet" in panel.message.text(), timeout=WAIT_MS)
+    assert window.status.notices[-1][1] == "info"  # not an error: it is on its way
+    for path in weights:
+        (tmp_path / path.name).rename(path)
+    panel.weights_changed(str(young))  # its training ended
+    qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)

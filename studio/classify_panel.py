@@ -110,7 +110,8 @@ class ClassifyPanel(QWidget):
         rows.setDefaultSectionSize(PROBABILITY_ROW)
         rows.hide()
         columns = self.table.horizontalHeader()
-        for column, width in enumerate((180, 66, 66, 240, 84, 70, 260)):
+        # Narrow enough that every column, Notes included, fits beside the details at 1280 px.
+        for column, width in enumerate((130, 62, 84, 190, 80, 60, 120)):
             columns.resizeSection(column, width)
         columns.setStretchLastSection(True)
         self.details = RowDetails()
@@ -140,7 +141,7 @@ class ClassifyPanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.details)
-        split.setSizes([900, 300])
+        split.setSizes([960, 250])
         files = QWidget()
         files_layout = QVBoxLayout(files)
         files_layout.setContentsMargins(0, 0, 0, 0)

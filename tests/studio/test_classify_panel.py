@@ -134,6 +134,9 @@ def test_files_and_folders_dropped_on_the_window_are_classified(
     assert "not an image" in results[str(bad["text"])].reason
     assert "damaged" in results[str(bad["truncated"])].reason
     assert f"{len(bad)} could not be classified" in panel.summary.text()
+    # The reason is in plain view: in the wide Prediction column, not only in Notes.
+    reasons = [r for r in shown(panel, PREDICTION) if r and "empty file" in r]
+    assert reasons == [results[str(bad["empty"])].reason]
     assert panel.progress.value() == panel.progress.maximum() == len(expected)
     # Dark digits on white paper are inverted, shown as such, and read like the originals.
     for original, flipped in zip(plain, paper, strict=True):
@@ -289,7 +292,8 @@ def test_a_selected_row_shows_the_nearest_training_images(panel, qtbot, tmp_path
     assert str(files[0]) in details.title.text()
 
 
-def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(panel, qtbot):
+def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(window, panel, qtbot):
+    window.resize(1280, 800)
     view = panel.confusion
     view.evaluate_button.click()
     qtbot.waitUntil(lambda: view.result is not None, timeout=WAIT_MS)
@@ -299,6 +303,10 @@ def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(panel, qtbot)
     assert view.matrix.rowCount() == view.matrix.columnCount() == 10
     assert view.per_class.rowCount() == 10
     assert view.per_class.item(3, 1).text() == f"{evaluation.recall[3]:.1%}"
+    # Every class's row is in view in a laptop window, with no scrolling.
+    last = view.matrix.rowViewportPosition(9) + view.matrix.rowHeight(9)
+    assert last <= view.matrix.viewport().height()
+    assert "Click a cell" in view.gallery_title.text()
     # The largest mistake: click its cell and see exactly its images.
     off = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
     true_class, predicted = np.unravel_index(off.argmax(), off.shape)
@@ -378,3 +386,17 @@ def test_a_classifier_still_in_its_first_epoch_is_waited_for(window, qtbot, cnn_
         (tmp_path / path.name).rename(path)
     panel.weights_changed(str(young))  # its training ended
     qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)
+
+
+def test_every_column_fits_beside_the_details_in_a_laptop_window(window, panel, qtbot):
+    window.resize(1280, 800)
+    window.pages.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.table.viewport().width() > 0, timeout=WAIT_MS)
+    header = panel.table.horizontalHeader()
+    assert window.width() == 1280
+    # Notes starts inside the visible table, with room to read a word of it.
+    assert header.sectionViewportPosition(NOTES) + 60 <= panel.table.viewport().width()
+    for column in range(NOTES):
+        text = panel.results.headerData(column, Qt.Orientation.Horizontal)
+        needed = header.fontMetrics().horizontalAdvance(text) + 12
+        assert header.sectionSize(column) >= needed, f"{text!r} is cut"

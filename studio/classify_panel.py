@@ -367,10 +367,10 @@ class ClassifyPanel(QWidget):
         if name == "evaluate":
             self.confusion.set_busy(False)
         self.message.setText(message)
-        # A classifier still in its first epoch is not an error: it is loaded again when its
-        # training ends (weights_changed).
-        waiting = name == "open" and self._awaits_weights(self.run_dir())
-        self.notice.emit("info" if waiting else "error", message)
+        # A classifier still in its first epoch is not an error, nor news for the whole window:
+        # the page says so, and loads it again when its training ends (weights_changed).
+        if not (name == "open" and self._awaits_weights(self.run_dir())):
+            self.notice.emit("error", message)
         if name in self._active:
             self._active.discard(name)
             self._finish_if_idle()

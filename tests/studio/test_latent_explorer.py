@@ -104,15 +104,22 @@ def test_interpolation_strip_follows_the_settings_and_exports(qtbot, explorer, h
     idle(qtbot, explorer)
 
     save_to(monkeypatch, tmp_path / "strip.png")
+    button_at = tool.save_gif.mapTo(explorer, tool.save_gif.rect().topLeft())
     tool.save_png.click()
     qtbot.waitUntil(lambda: (tmp_path / "strip.png").exists(), timeout=WAIT_MS)
-    assert Image.open(tmp_path / "strip.png").size[0] > 16 * 28
+    with Image.open(tmp_path / "strip.png") as strip:
+        width, height = strip.size
+    assert width > 4 * 16 * 28 and height > 4 * 28  # enlarged like the GIF, to be seen
     save_to(monkeypatch, tmp_path / "loop.gif")
     tool.save_gif.click()
     qtbot.waitUntil(lambda: (tmp_path / "loop.gif").exists(), timeout=WAIT_MS)
     with Image.open(tmp_path / "loop.gif") as gif:
         assert gif.n_frames == 2 * 16 - 2  # forward and back, ends not repeated
+        assert gif.size[1] >= 4 * 28
     assert "Saved" in explorer.message.text()
+    # The message did not push the buttons away from under the pointer.
+    qtbot.wait(50)
+    assert tool.save_gif.mapTo(explorer, tool.save_gif.rect().topLeft()) == button_at
 
 
 def test_files_dropped_on_end_points(qtbot, explorer, headless_run, tmp_path):

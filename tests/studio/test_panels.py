@@ -85,6 +85,9 @@ def test_samples_view_live_grids_history_and_exports(qtbot, headless_run, tmp_pa
     assert view.all_steps() == [0, 20, 40, 60, 70] and view.current_step() == 70
     view.slider.setValue(1)
     assert view.current_step() == 20 and view.samples.image is not None
+    assert view.step_label.text() == "step 20 (grid 2 of 5)"
+    # The index is said once, in the step label, not again beside the slider.
+    assert view.slider.edgeLabelMode() == view.slider.EdgeLabelMode.NoLabel
 
     # A live grid arrives while the slider is not at the end: the view stays where it is.
     grid = np.full((30, 40, 1), 200, np.uint8)

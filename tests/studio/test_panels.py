@@ -41,11 +41,14 @@ def test_smoothing_is_debiased_so_it_does_not_lag_at_the_start():
 def test_loss_plot_curves_axes_and_exports(qtbot, tmp_path):
     plot = LossPlot()
     qtbot.addWidget(plot)
+    title = plot.plot.getPlotItem().titleLabel
+    assert "Press Train" in title.text and title.isVisible()  # empty axes say what to do
     plot.show_run("run", steps_per_epoch=10)
     plot.add_losses("run", losses([1, 2, 3], [3.0, 2.0, 1.0], 0.3))
     plot.add_losses("run", losses([4, 5], [0.9, 0.8], 0.5))
     plot.add_evaluation("run", reports.Evaluation(5, 0, {"test_loss": 1.5}))
     plot.redraw()
+    assert not title.isVisible()  # the curves speak for themselves
     x, y = plot.curve("run", "loss")
     assert list(x) == [1, 2, 3, 4, 5] and list(y) == [3.0, 2.0, 1.0, 0.9, 0.8]
     series = plot.series["run"]

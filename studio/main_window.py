@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         )
         self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
         self.catalog_loader.ready.connect(self.classify_panel.set_catalog)
+        self.catalog_loader.ready.connect(status.show_devices)
         self.classify_panel.notice.connect(status.notify)
         panel.train_requested.connect(self.train)
         panel.pause_requested.connect(session.pause)

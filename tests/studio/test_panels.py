@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
@@ -196,6 +197,10 @@ def test_settings_remember_the_form_and_the_window(qtbot, catalog, tmp_path):
 def test_status_bar_shows_progress_and_notices(qtbot):
     bar = StudioStatusBar()
     qtbot.addWidget(bar)
+    assert bar.device_label.text() == "device –"  # the engine is still loading
+    bar.show_devices(SimpleNamespace(devices_present=("cpu", "cuda")))
+    assert bar.device_label.text() == "CUDA"  # what "auto" will pick
+    assert "CPU, CUDA" in bar.device_label.toolTip()
     bar.show_started(reports.Started("/r", {}, "CPU (2 threads)", 100, 10, 0))
     bar.show_losses(losses([1, 2], [1.0, 1.0], 0.1))
     assert bar.device_label.text() == "CPU (2 threads)"

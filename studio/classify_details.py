@@ -10,7 +10,7 @@ from models.file_results import FileResult
 from studio.classify_table import pixmap_of
 
 LARGE = 140
-NEIGHBOUR = 84
+NEIGHBOUR = 72  # three side by side leave the results table room for every column
 
 
 class RowDetails(QWidget):

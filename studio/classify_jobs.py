@@ -37,6 +37,15 @@ def _classifier(context, run_dir: str) -> dict[str, Any]:
     from models.runs import Run, RunError
 
     run = Run.open(run_dir)
+    config = run.config
+    # The kind first: a generative run still training would otherwise be told to wait for
+    # weights that will never classify anything.
+    kind = model_class(config["kind"])
+    if not kind.capabilities & Capability.CLASSIFY:
+        raise RunError(
+            f"{run.name} is a {kind.title} run and does not classify images; "
+            "choose a classifier run (kind cnn) or train one"
+        )
     try:
         stamp = run.weights_path.stat().st_mtime_ns
     except FileNotFoundError:
@@ -44,13 +53,6 @@ def _classifier(context, run_dir: str) -> dict[str, Any]:
     cached = context.cache.get("classifier")
     if cached is not None and cached["key"] == (str(run.path), stamp):
         return cached
-    config = run.config
-    kind = model_class(config["kind"])
-    if not kind.capabilities & Capability.CLASSIFY:
-        raise RunError(
-            f"{run.name} is a {kind.title} run and does not classify images; "
-            "choose a classifier run (kind cnn) or train one"
-        )
     model = load_model(run, "auto")
     info = ClassifierInfo(
         run_dir=str(run.path),

@@ -43,6 +43,7 @@ from studio.model_tasks import ModelTasks
 from studio.settings import StudioSettings
 
 ALL_LABELS = "All labels"
+NO_CLASSIFIER = "No classifier runs yet: train a CNN first"
 
 
 class ClassifyPanel(QWidget):
@@ -82,7 +83,8 @@ class ClassifyPanel(QWidget):
         self.cancel_button.setToolTip("Stop classifying; the rows so far stay")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m files")
+        self.progress.setFormat("no files yet")  # "%v / %m files" once files are counted
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.summary = QLabel("Drop image files or folders anywhere on the window.")
         self.message = QLabel("")
@@ -108,7 +110,8 @@ class ClassifyPanel(QWidget):
         rows.setDefaultSectionSize(PROBABILITY_ROW)
         rows.hide()
         columns = self.table.horizontalHeader()
-        for column, width in enumerate((180, 66, 66, 240, 84, 70, 260)):
+        # Narrow enough that every column, Notes included, fits beside the details at 1280 px.
+        for column, width in enumerate((130, 62, 84, 190, 80, 60, 120)):
             columns.resizeSection(column, width)
         columns.setStretchLastSection(True)
         self.details = RowDetails()
@@ -138,7 +141,7 @@ class ClassifyPanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.details)
-        split.setSizes([900, 300])
+        split.setSizes([960, 250])
         files = QWidget()
         files_layout = QVBoxLayout(files)
         files_layout.setContentsMargins(0, 0, 0, 0)
@@ -195,29 +198,55 @@ class ClassifyPanel(QWidget):
         except (RunError, KeyError, OSError, ValueError, TypeError):
             return False
 
+    def _awaits_weights(self, run_dir: str | None) -> bool:
+        from models.runs import Run, RunError
+
+        try:
+            run = Run(Path(run_dir))
+            return self._classifies(run.kind) and not run.has_checkpoint()
+        except (RunError, KeyError, OSError, ValueError, TypeError):
+            return False
+
     def _classifies(self, kind: str) -> bool:
         if self.catalog is None or kind not in self.catalog.kinds:
             return True  # unknown yet: the worker refuses it with a reason if it must
         return "CLASSIFY" in self.catalog.kinds[kind].capabilities
 
     def refresh_runs(self, prefer: str | None = None) -> None:
+        """List the classifier runs again, keeping the choice."""
         chosen = prefer or self.classifier.currentData()
         self.classifier.blockSignals(True)
         self.classifier.clear()
+        classifiers = []
         if self.current_run:
-            note = "" if self._current_classifies() else "  (does not classify)"
+            classifies = self._current_classifies()
+            note = "" if classifies else "  (does not classify)"
             name = Path(self.current_run).name
             self.classifier.addItem(f"Current run: {name}{note}", self.current_run)
+            if classifies:
+                classifiers.append(self.current_run)
         for summary in list_runs(self.runs_dir):
             if self._classifies(summary.kind) and str(summary.path) != self.current_run:
                 self.classifier.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
-        if self.classifier.count() == 0:
-            self.classifier.addItem("No classifier runs yet: train a CNN first", None)
+                classifiers.append(str(summary.path))
+        if not classifiers:
+            # Say so rather than pick a run that is only listed because it is open elsewhere.
+            self.classifier.addItem(NO_CLASSIFIER, None)
         index = self.classifier.findData(chosen) if chosen else -1
+        if index < 0:
+            index = self.classifier.findData(classifiers[0] if classifiers else None)
         self.classifier.setCurrentIndex(max(index, 0))
         self.classifier.blockSignals(False)
-        if self.classifier.currentData() != self._opened:
+        current = self.classifier.currentData()
+        if current != self._opened or current is None:  # None: say what to do about it
             self._classifier_chosen()
+
+    def weights_changed(self, run_dir: str | None) -> None:
+        """A run's training ended: if it is the chosen classifier, load its new weights (its
+        rows stay: they are the same classifier's answers)."""
+        if run_dir is not None and run_dir == self.run_dir():
+            self.message.setText("Loading the classifier...")
+            self.tasks.submit("open", jobs.open_classifier, run_dir)
 
     def _classifier_chosen(self) -> None:
         run_dir = self.classifier.currentData()
@@ -225,6 +254,9 @@ class ClassifyPanel(QWidget):
         if self.results.results:
             self.clear()  # rows of another classifier would mix labels in one export
         if run_dir is None:
+            self.message.setText(
+                "Train a CNN (Train panel, model CNN) or open a classifier run to classify files."
+            )
             return
         self.message.setText("Loading the classifier...")
         self.tasks.submit("open", jobs.open_classifier, run_dir)
@@ -292,6 +324,7 @@ class ClassifyPanel(QWidget):
         self._active.add(name)
         self.tasks.submit(name, job, run_dir, sources, self.top_k.value())
         self.cancel_button.setEnabled(True)
+        self.progress.setFormat("%v / %m files")
         self.progress.setMaximum(0)  # busy until the job has counted the files
         self.summary.setText("Looking for images...")
 
@@ -334,7 +367,10 @@ class ClassifyPanel(QWidget):
         if name == "evaluate":
             self.confusion.set_busy(False)
         self.message.setText(message)
-        self.notice.emit("error", message)
+        # A classifier still in its first epoch is not an error, nor news for the whole window:
+        # the page says so, and loads it again when its training ends (weights_changed).
+        if not (name == "open" and self._awaits_weights(self.run_dir())):
+            self.notice.emit("error", message)
         if name in self._active:
             self._active.discard(name)
             self._finish_if_idle()

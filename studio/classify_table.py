@@ -21,6 +21,7 @@ PROBABILITY_ROW = PIXMAP_SIDE + 6  # row height: a thumbnail, or three probabili
 UNSURE_SHARE = 0.5  # entropy above this share of the maximum is marked as unsure
 UNSURE_COLOUR = QColor(255, 196, 120, 110)
 FAILED = "Could not classify"
+FAILED_COLOUR = QColor(176, 0, 32)
 NO_PARENT = QModelIndex()
 
 
@@ -103,6 +104,8 @@ class ResultsModel(QAbstractTableModel):
         if column == FILE:
             return Path(result.path).name or result.path
         if column == PREDICTION:
+            if not result.ok:  # the widest column in view says why, not only Notes far right
+                return result.reason
             return "  ".join(
                 f"{label} {p:.0%}"
                 for label, p in zip(result.labels, result.probabilities, strict=False)
@@ -137,7 +140,7 @@ class ResultsModel(QAbstractTableModel):
             return "What the model was given:\n" + (
                 "\n".join(result.steps) if result.steps else "the file as it is"
             )
-        if column == NOTES and not result.ok:
+        if column in (NOTES, PREDICTION) and not result.ok:
             return result.reason
         if column == NOTES and result.steps:
             return "\n".join(result.steps)
@@ -199,6 +202,7 @@ class ProbabilityBars(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, option.palette.highlight())
         if not labels:
+            self._paint_reason(painter, option, index.data(Qt.ItemDataRole.DisplayRole))
             return
         painter.save()
         rect = option.rect.adjusted(4, 3, -4, -3)
@@ -224,4 +228,19 @@ class ProbabilityBars(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                 f"{p:.0%}",
             )
+        painter.restore()
+
+    @staticmethod
+    def _paint_reason(painter, option, reason: str | None) -> None:
+        """A file that could not be classified: its reason, wrapped to the row's height."""
+        if not reason:
+            return
+        painter.save()
+        selected = option.state & QStyle.StateFlag.State_Selected
+        painter.setPen(option.palette.highlightedText().color() if selected else FAILED_COLOUR)
+        painter.drawText(
+            option.rect.adjusted(4, 3, -4, -3),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+            reason,
+        )
         painter.restore()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.classify_table import pixmap_of
 
+ROW_HEIGHT = 24  # pixels per class row
 GALLERY_LIMIT = 400  # images shown for one cell; a diagonal cell of MNIST holds ~1,000
 
 
@@ -46,6 +47,8 @@ class ConfusionView(QWidget):
         )
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.cellClicked.connect(self.show_cell)
+        # Compact rows: ten classes fit in a laptop window without scrolling the matrix.
+        self.matrix.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.per_class = QTableWidget(0, 3)
         self.per_class.setHorizontalHeaderLabels(["Precision", "Recall", "Test images"])
         self.per_class.setToolTip(
@@ -53,6 +56,7 @@ class ConfusionView(QWidget):
             "Recall: of this class's images, the share predicted as it."
         )
         self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.per_class.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.gallery_title = QLabel("")
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
@@ -75,6 +79,10 @@ class ConfusionView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(tables)
         split.addWidget(lower)
+        # The matrix is what people read; the gallery below gets what is left (one row of
+        # images at least) and grows with the window.
+        split.setSizes([11 * ROW_HEIGHT + 30, 120])
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(split, 1)
@@ -125,7 +133,7 @@ class ConfusionView(QWidget):
                 self.per_class.setItem(row, column, QTableWidgetItem(text))
             self.per_class.setItem(row, 2, QTableWidgetItem(str(int(confusion[row].sum()))))
         self.gallery.clear()
-        self.gallery_title.setText("")
+        self.gallery_title.setText("Click a cell of the matrix to see its test images here.")
 
     def show_cell(self, true_class: int, predicted_class: int) -> None:
         """The images of one cell: off the diagonal, the misclassified gallery."""

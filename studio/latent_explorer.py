@@ -57,6 +57,9 @@ class LatentExplorer(QWidget):
         self.refresh_button.setToolTip("List the runs in the runs folder again")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # One line is always kept for it: a message coming and going must not move the tools
+        # (and their buttons) under the pointer.
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing())
         self.empty = QLabel(NO_RUN)
         self.empty.setWordWrap(True)
         self.empty.setMargin(24)
@@ -207,7 +210,6 @@ class LatentExplorer(QWidget):
         colour = {"error": "#b00020", "warning": "#8a5a00"}.get(level, "")
         style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
         self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")
-        self.message.setVisible(bool(message))
 
     def shutdown(self) -> bool:
         return self.tasks.shutdown()

@@ -17,7 +17,7 @@ from studio.model_tasks import JobCancelled
 
 MAP_LIMIT = 2000  # test images put on the map; more only crowds the scatter
 MANIFOLD_SIZE = 15  # decoded images per side behind a 2-D latent's scatter
-GIF_SCALE = 4  # a 28-pixel digit is too small to see in an image viewer at 1:1
+EXPORT_SCALE = 4  # a 28-pixel digit is too small to see in an image viewer at 1:1
 
 
 def _state(context, token: int) -> dict[str, Any]:
@@ -286,11 +286,12 @@ def export_strip(context, token: int, path: str, frames) -> dict[str, Any]:
     from models.grids import make_grid, save_png
 
     target = Path(path)
+    # Whole-pixel enlargement, the same for both formats: sharp digits a person can see.
+    scale = np.ones((EXPORT_SCALE, EXPORT_SCALE, 1), np.uint8)
     if target.suffix.lower() == ".gif":
-        scale = np.ones((GIF_SCALE, GIF_SCALE, 1), np.uint8)
         atomic_write_bytes(target, gif_bytes([np.kron(f, scale) for f in frames], bounce=True))
     else:
-        save_png(target, make_grid(np.asarray(frames), columns=len(frames)))
+        save_png(target, np.kron(make_grid(np.asarray(frames), columns=len(frames)), scale))
     return {"token": token, "path": str(target)}
 
 

@@ -81,6 +81,10 @@ class LatentMapTool(ExplorerTool):
     # --- data ----------------------------------------------------------------------------------
     def set_model(self, info: dict[str, Any] | None) -> None:
         self.analysis, self.thumbs, self.labels, self.clicked_at = None, None, None, None
+        # The last run's image under the pointer must not stay beside another run's map.
+        self.hovered = None
+        self.hover.clear()
+        self.hover_text.clear()
         self.scatter.clear()
         self.marker.clear()
         self.manifold.clear()
@@ -143,10 +147,11 @@ class LatentMapTool(ExplorerTool):
             return
         self.hovered = index
         self.hover.setPixmap(thumbnail_pixmap(self.thumbs[index], 84))
-        text = f"point {index}"
         names = self.info["class_names"] if self.info else []
         if self.labels is not None and names:
-            text += f": {names[int(self.labels[index])]}"
+            text = f"test image {index}, labelled {names[int(self.labels[index])]}"
+        else:
+            text = f"sample {index}"
         self.hover_text.setText(text)
 
     def _scene_clicked(self, event) -> None:

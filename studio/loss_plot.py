@@ -131,6 +131,9 @@ def losses_to_records(report: Any, last_time: float) -> list[dict[str, Any]]:
     return records
 
 
+EMPTY_HINT = "Press Train (Ctrl+Return) or open a run below to see its loss curves"
+
+
 class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -140,6 +143,7 @@ class LossPlot(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.addLegend(offset=(-10, 10))
         self.plot.setLabel("left", "loss")
+        self._show_hint()
 
         self.smoothing = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0.0, 0.99)
@@ -274,6 +278,12 @@ class LossPlot(QWidget):
                     symbolBrush=color, name=prefix + label,
                 )  # fmt: skip
                 item.setData(self._x(series, curve), curve.columns()[2])
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """Empty axes say how to fill them; the hint goes with the first values."""
+        has_values = any(series.train or series.test for series in self.series.values())
+        self.plot.setTitle(None if has_values else EMPTY_HINT, size="10pt")
 
     def _item(self, series: Series, key: tuple[str, str], **style: Any) -> pg.PlotDataItem:
         """Items are made once and then given new data: recreating them each redraw would

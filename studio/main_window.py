@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         )
         self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
         self.catalog_loader.ready.connect(self.classify_panel.set_catalog)
+        self.catalog_loader.ready.connect(status.show_devices)
         self.classify_panel.notice.connect(status.notify)
         panel.train_requested.connect(self.train)
         panel.pause_requested.connect(session.pause)
@@ -154,12 +155,18 @@ class MainWindow(QMainWindow):
         self.runs_panel.resume_requested.connect(self.resume_run)
         self.runs_panel.fork_requested.connect(self.fork_run)
         self.runs_panel.deleted.connect(self._deleted)
+        # A run trained from the command line appears in the pages' run choosers by itself.
+        self.runs_panel.listed.connect(self.classify_panel.refresh_runs)
+        self.runs_panel.listed.connect(self.latent_explorer.refresh)
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
         self.latent_explorer.notice.connect(status.notify)
         # A finished (or stopped) training run has new weights: explore them.
         session.busy_changed.connect(
             lambda busy: busy or self.latent_explorer.show_run(self.opened, reload=True)
+        )
+        session.busy_changed.connect(
+            lambda busy: busy or self.classify_panel.weights_changed(self.session.run_dir)
         )
 
     @property

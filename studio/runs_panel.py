@@ -91,6 +91,7 @@ class RunsPanel(QWidget):
     resume_requested = Signal(str)
     fork_requested = Signal(str)
     deleted = Signal(str)
+    listed = Signal()  # a run appeared in the runs folder or left it: other run lists follow
 
     def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,6 +164,7 @@ class RunsPanel(QWidget):
         summaries = list_runs(self.runs_dir)
         if summaries == self.summaries and self.tree.topLevelItemCount() == len(summaries):
             return  # nothing changed: do not disturb the selection or the scroll position
+        paths_changed = {r.path for r in summaries} != {r.path for r in self.summaries}
         self.summaries = summaries
         self.tree.clear()
         for summary in summaries:  # list_runs gives newest first
@@ -178,6 +180,8 @@ class RunsPanel(QWidget):
             self.tree.addTopLevelItem(item)
             item.setSelected(str(summary.path) in selected)
         self._update_buttons()
+        if paths_changed:
+            self.listed.emit()
 
     def selected_paths(self) -> list[str]:
         return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.tree.selectedItems()]

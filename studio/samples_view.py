@@ -91,6 +91,8 @@ class SamplesView(QWidget):
         self.reconstructions_title = QLabel("<b>Reconstructions</b>")
         self.slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
+        # Its own label would show the grid's index beside "step N": two numbers, one meaning.
+        self.slider.setEdgeLabelMode(QLabeledSlider.EdgeLabelMode.NoLabel)
         self.slider.setToolTip("Scrub through the grids the run saved")
         self.step_label = QLabel("step –")
         self.save_button = QPushButton("Save grid...")
@@ -174,7 +176,10 @@ class SamplesView(QWidget):
 
     def _show_index(self, index: int) -> None:
         step = self.current_step()
-        self.step_label.setText("step –" if step is None else f"step {step}")
+        count = len(self.all_steps())
+        self.step_label.setText(
+            "step –" if step is None else f"step {step} (grid {index + 1} of {count})"
+        )
         self.samples.set_image(self.image_at(SAMPLES, step))
         self.reconstructions.set_image(self.image_at(RECONSTRUCTIONS, step))
         self.reconstructions.setVisible(bool(self.steps[RECONSTRUCTIONS]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -30,7 +30,7 @@ POLL_MS = 50
 
 @dataclass(frozen=True)
 class Plan:
-    """What to train before the pictures are taken. The defaults finish in about 10 s on two
+    """What to train before the pictures are taken. The defaults finish in about 20 s on two
     CPU cores and still give digits a person recognises; the tests pass a tinier plan."""
 
     vae_hyperparameters: dict[str, Any] = field(
@@ -41,6 +41,10 @@ class Plan:
         default_factory=lambda: {"batch_size": 64, "width": 8, "latent_dim": 32}
     )
     dcgan_epochs: int = 1
+    cnn_hyperparameters: dict[str, Any] = field(
+        default_factory=lambda: {"batch_size": 64, "width": 8, "learning_rate": 0.1}
+    )
+    cnn_epochs: int = 2
     sample_every: int = 20
     width: int = 1280
     height: int = 820
@@ -54,7 +58,22 @@ SHOTS: dict[str, Callable[[Any], QWidget]] = {
     "loss-plot.png": lambda window: window.loss_plot,
     "samples.png": lambda window: window.samples_view,
     "runs.png": lambda window: window.runs_dock,
+    "latent-space.png": lambda window: window.pages,
+    "latent-map.png": lambda window: window.pages,
+    "classify.png": lambda window: window.pages,
 }
+# Shots of a page other than Training: prepared (page shown, work done) just before taken.
+PAGE_SHOTS = ("latent-space.png", "latent-map.png", "classify.png")
+# Digit files for the Classify page: test images as a person might have them on disk.
+DIGIT_FILES = (  # file name, digit (None: an empty file), how it looks
+    ("scan-3.png", 3, "plain"),
+    ("paper-7.png", 7, "inverted"),
+    ("photo-2.png", 2, "colour"),
+    ("digit-5.png", 5, "plain"),
+    ("sketch-8.png", 8, "inverted"),
+    ("notes.png", None, "empty"),
+)
+TEST_ROWS_FROM = 450  # the bundled file's rows of a digit from here on are its test images
 
 
 class ScreenshotError(RuntimeError):
@@ -111,22 +130,114 @@ def render(
         )
         if failures:
             raise ScreenshotError(f"the engine did not load: {failures[0]}")
-        # A GAN first, so the runs panel lists two kinds; the VAE last stays on show, as it
-        # draws both samples and reconstructions.
+        # A GAN and a classifier first, so the runs panel lists every kind and the Classify
+        # page has a model; the VAE last stays on show, as it draws both samples and
+        # reconstructions, and its latent space is the one explored.
         _train(window, "dcgan", plan.dcgan_hyperparameters, plan.dcgan_epochs, plan)
+        _train(window, "cnn", plan.cnn_hyperparameters, plan.cnn_epochs, plan)
         _train(window, "vae", plan.vae_hyperparameters, plan.vae_epochs, plan)
         window.runs_panel.refresh()
         window.loss_plot.redraw()
         pause(200)  # layouts and the plot settle; the grids rescale to their labels
         written = []
-        for name, part in SHOTS.items():
-            path = out_dir / name
-            if not part(window).grab().save(str(path), "PNG"):
-                raise ScreenshotError(f"could not write {path}")
-            written.append(path)
+        with tempfile.TemporaryDirectory(prefix="image-studio-digits-") as digits:
+            for name, part in SHOTS.items():
+                if name in PAGE_SHOTS:
+                    PREPARE[name](window, plan, Path(digits))
+                    pause(200)
+                path = out_dir / name
+                if not part(window).grab().save(str(path), "PNG"):
+                    raise ScreenshotError(f"could not write {path}")
+                written.append(path)
         return written
     finally:
         _close(window)
+
+
+def _latent_space(window, plan: Plan, _digits: Path) -> None:
+    """The VAE just trained, on the Latent space page: an interpolation strip."""
+    page = window.latent_explorer
+    window.pages.setCurrentWidget(page)
+    wait_until(lambda: page.info is not None, plan.timeout, "the latent space page to load")
+    page.tabs.setCurrentWidget(page.interpolation)
+    wait_until(lambda: page.gallery is not None, plan.timeout, "the test images")
+    # From a test image of a 2 to one of a 7: a walk a person reads at a glance.
+    labels = [int(label) for label in page.gallery["labels"]]
+    page.interpolation.start.set_test_image(labels.index(2))
+    page.interpolation.end.set_test_image(labels.index(7))
+    wait_until(
+        lambda: page.interpolation.frames is not None and not page.tasks.is_pending("strip:strip"),
+        plan.timeout,
+        "the interpolation strip",
+    )
+
+
+def _latent_map(window, plan: Plan, _digits: Path) -> None:
+    """The test split on the map, with one point decoded."""
+    page = window.latent_explorer
+    page.tabs.setCurrentWidget(page.map)
+    wait_until(lambda: page.analysis is not None, plan.timeout, "the latent map")
+    points = page.analysis["points"]
+    page.map.decode_at(float(points[:, 0].mean()), float(points[:, 1].min() / 2))
+    # The pointer rests on the point farthest right, so "Under the pointer" shows an image.
+    right = QPointF(*(float(v) for v in points[points[:, 0].argmax()]))
+    page.map._hovered(page.map.scatter, page.map.scatter.pointsAt(right), None)
+    wait_until(lambda: page.map.decoded.array is not None, plan.timeout, "the decoded point")
+
+
+def _classify(window, plan: Plan, digits: Path) -> None:
+    """A handful of digit files classified by the CNN, one of them selected."""
+    panel = window.classify_panel
+    window.pages.setCurrentWidget(panel)
+    if panel.run_dir() is None:
+        raise ScreenshotError("the Classify page did not choose the classifier run")
+    panel.classify_paths([str(p) for p in write_digit_files(digits)])
+    wait_until(lambda: not panel._active, plan.timeout, "the files to be classified")
+    panel.table.selectRow(1)
+    wait_until(
+        lambda: (
+            panel.details.neighbour_images[0].pixmap() is not None
+            and not panel.details.neighbour_images[0].pixmap().isNull()
+        ),
+        plan.timeout,
+        "the nearest training images",
+    )
+
+
+PREPARE = {"latent-space.png": _latent_space, "latent-map.png": _latent_map,
+           "classify.png": _classify}  # fmt: skip
+
+
+def write_digit_files(folder: Path) -> list[Path]:
+    """Bundled test digits saved as PNG files: plain, dark on white paper, and in colour at an
+    odd size, plus an empty file that cannot be read (its row says why)."""
+    import numpy as np
+    from PIL import Image
+
+    from models.paths import resources_dir
+
+    with np.load(resources_dir() / "datasets" / "mnist-5k.npz") as data:
+        images, labels = data["images"], data["labels"]
+    paths = []
+    for name, digit, style in DIGIT_FILES:
+        path = folder / name
+        paths.append(path)
+        if digit is None:
+            path.write_bytes(b"")
+            continue
+        # A test image: the classifier never trained on it.
+        image = images[np.flatnonzero(labels == digit)[TEST_ROWS_FROM + 1]]
+        if style == "inverted":
+            picture = Image.fromarray(255 - image)
+        elif style == "colour":  # a blue pen on cream paper, larger than the training images
+            ink = image.astype(np.int32)  # uint8 arithmetic would wrap around
+            rgb = np.stack([250 - ink * 200 // 255, 245 - ink * 170 // 255,
+                            225 - ink * 60 // 255], -1)  # fmt: skip
+            picture = Image.fromarray(rgb.astype(np.uint8)).resize((96, 80))
+        else:
+            picture = Image.fromarray(image)
+        picture.save(path)
+    return paths
 
 
 def _train(window, kind: str, hyperparameters: dict[str, Any], epochs: int, plan: Plan) -> None:

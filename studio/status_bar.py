@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 NOTICE_COLORS = {"info": "", "warning": "#b8860b", "error": "#d62728"}
 HISTORY = 20  # notices kept in the tooltip
+DEVICE_NAMES = {"cuda": "CUDA", "mps": "Apple MPS", "cpu": "CPU"}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -39,6 +40,17 @@ class StudioStatusBar(QStatusBar):
         for widget in (self.device_label, self.step_label, self.rate_label, self.eta_label):
             self.addPermanentWidget(widget)
         self.addPermanentWidget(self.progress)
+
+    def show_devices(self, catalog) -> None:
+        """Before any run: the device "auto" will train on (a run names its own when it starts)."""
+        for name in ("cuda", "mps", "cpu"):  # the order "auto" prefers them in
+            if name in catalog.devices_present:
+                self.device_label.setText(DEVICE_NAMES[name])
+                self.device_label.setToolTip(
+                    f"Training runs on {DEVICE_NAMES[name]} (device 'auto'); present here: "
+                    + ", ".join(DEVICE_NAMES[d] for d in catalog.devices_present)
+                )
+                return
 
     def show_started(self, report) -> None:
         """A reports.Started."""

@@ -3,6 +3,7 @@ loaded, a headless run made by the engine, and a check that no test leaves a wor
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -41,6 +42,15 @@ def _isolated_settings(qapp, tmp_path):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
     qapp.setOrganizationName("image-studio-tests")
     qapp.setApplicationName("studio-tests")
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_gui_thread():
+    """Windows a test leaves behind sit in reference cycles (slots that close over them) until
+    Python's collector runs, and it runs on whichever thread allocates next: in a model worker
+    of the next test it would delete Qt widgets off the GUI thread and crash. Collect here."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
+from studio.classify_panel import NO_CLASSIFIER
 from studio.classify_table import CONFIDENCE, FAILED, NOTES, PREDICTION
 from tests.models.test_images import write_bad_files
 
@@ -133,6 +134,9 @@ def test_files_and_folders_dropped_on_the_window_are_classified(
     assert "not an image" in results[str(bad["text"])].reason
     assert "damaged" in results[str(bad["truncated"])].reason
     assert f"{len(bad)} could not be classified" in panel.summary.text()
+    # The reason is in plain view: in the wide Prediction column, not only in Notes.
+    reasons = [r for r in shown(panel, PREDICTION) if r and "empty file" in r]
+    assert reasons == [results[str(bad["empty"])].reason]
     assert panel.progress.value() == panel.progress.maximum() == len(expected)
     # Dark digits on white paper are inverted, shown as such, and read like the originals.
     for original, flipped in zip(plain, paper, strict=True):
@@ -288,7 +292,8 @@ def test_a_selected_row_shows_the_nearest_training_images(panel, qtbot, tmp_path
     assert str(files[0]) in details.title.text()
 
 
-def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(panel, qtbot):
+def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(window, panel, qtbot):
+    window.resize(1280, 800)
     view = panel.confusion
     view.evaluate_button.click()
     qtbot.waitUntil(lambda: view.result is not None, timeout=WAIT_MS)
@@ -298,6 +303,10 @@ def test_test_set_evaluation_and_a_confusion_cell_opens_its_images(panel, qtbot)
     assert view.matrix.rowCount() == view.matrix.columnCount() == 10
     assert view.per_class.rowCount() == 10
     assert view.per_class.item(3, 1).text() == f"{evaluation.recall[3]:.1%}"
+    # Every class's row is in view in a laptop window, with no scrolling.
+    last = view.matrix.rowViewportPosition(9) + view.matrix.rowHeight(9)
+    assert last <= view.matrix.viewport().height()
+    assert "Click a cell" in view.gallery_title.text()
     # The largest mistake: click its cell and see exactly its images.
     off = evaluation.confusion - np.diag(np.diag(evaluation.confusion))
     true_class, predicted = np.unravel_index(off.argmax(), off.shape)
@@ -325,14 +334,20 @@ def test_any_classifier_in_the_runs_folder_can_be_chosen(window, qtbot, cnn_run,
     qtbot.waitUntil(lambda: "classes" in panel.message.text(), timeout=WAIT_MS)
 
 
-def test_a_run_that_does_not_classify_is_refused_with_a_reason(
+def test_a_run_that_does_not_classify_is_offered_but_not_chosen(
     window, qtbot, headless_run, tmp_path
 ):
     panel = window.classify_panel
     panel.set_current_run(str(headless_run))  # opened for its samples: offered, not chosen
     assert panel.classifier.itemText(0).endswith("(does not classify)")
-    # With no classifier in the runs folder it is the only choice, and choosing it is refused.
-    assert panel.classifier.count() == 1 and panel.run_dir() == str(headless_run)
+    # With no classifier in the runs folder, the panel says so instead of taking the VAE.
+    assert panel.classifier.count() == 2 and panel.run_dir() is None
+    assert panel.classifier.currentText() == NO_CLASSIFIER
+    assert "Train a CNN" in panel.message.text()
+    assert not [m for _, level, m in window.status.notices if level == "error"]
+    # Chosen on purpose, it is refused with a reason, and files are not classified with it.
+    panel.classifier.setCurrentIndex(0)
+    assert panel.run_dir() == str(headless_run)
     qtbot.waitUntil(lambda: "does not classify" in panel.message.text(), timeout=WAIT_MS)
     assert "choose a classifier run" in panel.message.text()
     (tmp_path / "x.png").write_bytes(b"")
@@ -340,3 +355,48 @@ def test_a_run_that_does_not_classify_is_refused_with_a_reason(
     wait_until_idle(qtbot, panel)
     assert rows(panel) == []
     assert "does not classify" in panel.message.text()
+
+
+def test_a_classifier_trained_elsewhere_appears_without_a_click(window, qtbot, cnn_run):
+    panel = window.classify_panel
+    assert panel.run_dir() is None
+    runs_dir = window.runs_panel.runs_dir
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    copied = runs_dir / cnn_run.name
+    shutil.copytree(cnn_run, copied)
+    window.runs_panel.refresh()  # what its timer does every few seconds
+    assert panel.run_dir() == str(copied)
+    qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)
+    offered = [window.latent_explorer.chooser.itemData(i)
+               for i in range(window.latent_explorer.chooser.count())]  # fmt: skip
+    assert offered == [str(copied)]
+
+
+def test_a_classifier_still_in_its_first_epoch_is_waited_for(window, qtbot, cnn_run, tmp_path):
+    young = tmp_path / "young"
+    shutil.copytree(cnn_run, young)
+    weights = [p for p in young.iterdir() if p.name.startswith("weights")]
+    for path in weights:
+        path.rename(tmp_path / path.name)
+    panel = window.classify_panel
+    panel.set_current_run(str(young))
+    qtbot.waitUntil(lambda: "no saved weights yet" in panel.message.text(), timeout=WAIT_MS)
+    assert not [m for _, _, m in window.status.notices if "weights" in m]  # it is on its way
+    for path in weights:
+        (tmp_path / path.name).rename(path)
+    panel.weights_changed(str(young))  # its training ended
+    qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)
+
+
+def test_every_column_fits_beside_the_details_in_a_laptop_window(window, panel, qtbot):
+    window.resize(1280, 800)
+    window.pages.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.table.viewport().width() > 0, timeout=WAIT_MS)
+    header = panel.table.horizontalHeader()
+    assert window.width() == 1280
+    # Notes starts inside the visible table, with room to read a word of it.
+    assert header.sectionViewportPosition(NOTES) + 60 <= panel.table.viewport().width()
+    for column in range(NOTES):
+        text = panel.results.headerData(column, Qt.Orientation.Horizontal)
+        needed = header.fontMetrics().horizontalAdvance(text) + 12
+        assert header.sectionSize(column) >= needed, f"{text!r} is cut"

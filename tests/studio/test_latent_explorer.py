@@ -104,15 +104,22 @@ def test_interpolation_strip_follows_the_settings_and_exports(qtbot, explorer, h
     idle(qtbot, explorer)
 
     save_to(monkeypatch, tmp_path / "strip.png")
+    button_at = tool.save_gif.mapTo(explorer, tool.save_gif.rect().topLeft())
     tool.save_png.click()
     qtbot.waitUntil(lambda: (tmp_path / "strip.png").exists(), timeout=WAIT_MS)
-    assert Image.open(tmp_path / "strip.png").size[0] > 16 * 28
+    with Image.open(tmp_path / "strip.png") as strip:
+        width, height = strip.size
+    assert width > 4 * 16 * 28 and height > 4 * 28  # enlarged like the GIF, to be seen
     save_to(monkeypatch, tmp_path / "loop.gif")
     tool.save_gif.click()
     qtbot.waitUntil(lambda: (tmp_path / "loop.gif").exists(), timeout=WAIT_MS)
     with Image.open(tmp_path / "loop.gif") as gif:
         assert gif.n_frames == 2 * 16 - 2  # forward and back, ends not repeated
+        assert gif.size[1] >= 4 * 28
     assert "Saved" in explorer.message.text()
+    # The message did not push the buttons away from under the pointer.
+    qtbot.wait(50)
+    assert tool.save_gif.mapTo(explorer, tool.save_gif.rect().topLeft()) == button_at
 
 
 def test_files_dropped_on_end_points(qtbot, explorer, headless_run, tmp_path):
@@ -217,11 +224,28 @@ def test_map_hover_and_click_decode(qtbot, explorer, headless_run):
     pos = tool.plot.mapFromScene(scene)
     tool._hovered(tool.scatter, tool.scatter.pointsAt(target), None)
     assert tool.hovered is not None and tool.hover.pixmap() is not None
+    label = explorer.info["class_names"][int(explorer.analysis["labels"][tool.hovered])]
+    assert tool.hover_text.text() == f"test image {tool.hovered}, labelled {label}"
     qtbot.mouseClick(tool.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: tool.decoded.array is not None, timeout=WAIT_MS)
     x, y = tool.clicked_at
     assert abs(x - points[0, 0]) < 0.2 * np.ptp(points[:, 0])
     assert abs(y - points[0, 1]) < 0.2 * np.ptp(points[:, 1])
+
+
+def test_another_run_clears_what_was_under_the_pointer(qtbot, explorer, headless_run,
+                                                       generative_runs):  # fmt: skip
+    open_and_wait(qtbot, explorer, headless_run)
+    tool = explorer.map
+    first = explorer.analysis["points"][0]
+    tool._hovered(tool.scatter, tool.scatter.pointsAt(QPointF(*map(float, first))), None)
+    assert not tool.hover.pixmap().isNull() and tool.hover_text.text()
+    open_and_wait(qtbot, explorer, generative_runs["dcgan"])
+    assert tool.hovered is None
+    assert tool.hover.pixmap().isNull() and tool.hover_text.text() == ""
+    points = explorer.analysis["points"]
+    tool._hovered(tool.scatter, tool.scatter.pointsAt(QPointF(*map(float, points[0]))), None)
+    assert tool.hover_text.text() == f"sample {tool.hovered}"  # noise samples have no label
 
 
 def test_a_two_dimensional_latent_shows_its_manifold(qtbot, explorer, generative_runs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
@@ -41,11 +42,14 @@ def test_smoothing_is_debiased_so_it_does_not_lag_at_the_start():
 def test_loss_plot_curves_axes_and_exports(qtbot, tmp_path):
     plot = LossPlot()
     qtbot.addWidget(plot)
+    title = plot.plot.getPlotItem().titleLabel
+    assert "Press Train" in title.text and title.isVisible()  # empty axes say what to do
     plot.show_run("run", steps_per_epoch=10)
     plot.add_losses("run", losses([1, 2, 3], [3.0, 2.0, 1.0], 0.3))
     plot.add_losses("run", losses([4, 5], [0.9, 0.8], 0.5))
     plot.add_evaluation("run", reports.Evaluation(5, 0, {"test_loss": 1.5}))
     plot.redraw()
+    assert not title.isVisible()  # the curves speak for themselves
     x, y = plot.curve("run", "loss")
     assert list(x) == [1, 2, 3, 4, 5] and list(y) == [3.0, 2.0, 1.0, 0.9, 0.8]
     series = plot.series["run"]
@@ -85,6 +89,9 @@ def test_samples_view_live_grids_history_and_exports(qtbot, headless_run, tmp_pa
     assert view.all_steps() == [0, 20, 40, 60, 70] and view.current_step() == 70
     view.slider.setValue(1)
     assert view.current_step() == 20 and view.samples.image is not None
+    assert view.step_label.text() == "step 20 (grid 2 of 5)"
+    # The index is said once, in the step label, not again beside the slider.
+    assert view.slider.edgeLabelMode() == view.slider.EdgeLabelMode.NoLabel
 
     # A live grid arrives while the slider is not at the end: the view stays where it is.
     grid = np.full((30, 40, 1), 200, np.uint8)
@@ -190,6 +197,10 @@ def test_settings_remember_the_form_and_the_window(qtbot, catalog, tmp_path):
 def test_status_bar_shows_progress_and_notices(qtbot):
     bar = StudioStatusBar()
     qtbot.addWidget(bar)
+    assert bar.device_label.text() == "device –"  # the engine is still loading
+    bar.show_devices(SimpleNamespace(devices_present=("cpu", "cuda")))
+    assert bar.device_label.text() == "CUDA"  # what "auto" will pick
+    assert "CPU, CUDA" in bar.device_label.toolTip()
     bar.show_started(reports.Started("/r", {}, "CPU (2 threads)", 100, 10, 0))
     bar.show_losses(losses([1, 2], [1.0, 1.0], 0.1))
     assert bar.device_label.text() == "CPU (2 threads)"

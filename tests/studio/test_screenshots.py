@@ -13,12 +13,16 @@ TINY_PLAN = Plan(
     vae_epochs=1,
     dcgan_hyperparameters={"batch_size": 64, "width": 4, "latent_dim": 8},
     dcgan_epochs=1,
+    cnn_hyperparameters={"batch_size": 64, "width": 4, "learning_rate": 0.1},
+    cnn_epochs=1,
     sample_every=35,
     timeout=600.0,
 )
 
 
 def test_render_writes_every_screenshot_with_content(qapp, tmp_path, runs_dir):
+    # render() waits for each page to show its work (a strip, a map, classified rows, the
+    # nearest training images) and raises when one never does.
     written = render(tmp_path / "docs", TINY_PLAN)
 
     assert [path.name for path in written] == list(SHOTS)
@@ -31,5 +35,22 @@ def test_render_writes_every_screenshot_with_content(qapp, tmp_path, runs_dir):
         assert spread > 10, f"{path.name} is a single colour (variance {spread:.1f})"
     with Image.open(written[0]) as whole:
         assert whole.size == (1280, 820)
-    # Both runs went to the isolated runs folder, and both finished.
-    assert sorted(p.name.split("-")[2] for p in runs_dir.iterdir()) == ["dcgan", "vae"]
+    # Every run went to the isolated runs folder, and each finished.
+    kinds = sorted(p.name.split("-")[2] for p in runs_dir.iterdir())
+    assert kinds == ["cnn", "dcgan", "vae"]
+
+
+def test_the_classify_page_shows_every_digit_file(qapp, tmp_path):
+    from studio.screenshots import DIGIT_FILES, write_digit_files
+
+    paths = write_digit_files(tmp_path)
+    assert [p.name for p in paths] == [name for name, _, _ in DIGIT_FILES]
+    for path, (_, digit, style) in zip(paths, DIGIT_FILES, strict=True):
+        if digit is None:
+            assert path.stat().st_size == 0
+            continue
+        with Image.open(path) as image:
+            # Ink and paper both present: no file is blank.
+            low, high = image.convert("L").getextrema()
+            assert high - low > 100, (path.name, low, high)
+            assert (image.mode == "RGB") == (style == "colour")

@@ -156,3 +156,9 @@ def test_other_kinds_train_in_the_window(window, qtbot, kind):
     else:  # a classifier draws nothing, and says so
         assert view.samples.image is None and "no images" in view.samples.text()
         assert "test_accuracy" in window.loss_plot.series[window._name].test
+
+
+def test_the_status_bar_names_the_device_before_any_run(window):
+    present = window.train_panel.catalog.devices_present
+    expected = "CUDA" if "cuda" in present else "Apple MPS" if "mps" in present else "CPU"
+    assert window.status.device_label.text() == expected

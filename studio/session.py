@@ -66,18 +66,6 @@ def load_catalog() -> Catalog:
     return Catalog(kinds, DEFAULT_KIND, datasets, DEVICE_CHOICES, tuple(available_devices()))
 
 
-def leave_a_core_for_the_window() -> None:
-    """Torch's CPU threads wait for each other at every operation: when the window takes one
-    of their cores to paint, all of them stall. One core left free keeps training steady
-    (default VAE on 2 cores, benchmarks/gui_responsiveness.py: 0.54 -> 0.82 of headless)."""
-    import os
-
-    import torch
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, (cores or 1) - 1))
-
-
 def wait_for(owner, timeout: float) -> bool:
     """Block until `owner`'s worker has finished and its last signals were delivered."""
     deadline = time.monotonic() + timeout
@@ -188,7 +176,11 @@ class TrainingSession(QObject):
         try:
             from models.training import Trainer, TrainRequest
 
-            leave_a_core_for_the_window()
+            # Torch keeps its default of one thread per core, as on the command line: with
+            # Python's default 5 ms GIL switch interval the window's few milliseconds of
+            # painting barely delay the training threads, while holding a core back cost a
+            # third of the speed (benchmarks/gui_responsiveness.py on 2 cores: 0.59 of headless
+            # with one thread, 0.90 with two; worst event-loop delay 19 -> 30 ms).
             if resume is not None:
                 trainer = Trainer(resume=resume, epochs=epochs)
             else:

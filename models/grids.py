@@ -45,7 +45,9 @@ def pair_grid(originals: np.ndarray, reconstructions: np.ndarray, columns: int =
 def png_bytes(image: np.ndarray) -> bytes:
     array = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
+    # zlib's fastest level: grids are written during training every few hundred steps, and
+    # level 1 encodes one about four times faster than the default for files a third larger.
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

@@ -34,6 +34,7 @@ __all__ = [
 
 ShouldStop = Callable[[], bool]
 INVERTED_STEP = "inverted (its background is the opposite of the training images')"
+STRETCHED_STEP = "levels stretched (its strokes and background were too close in brightness)"
 # A source of one row: a file path, or an in-memory picture (e.g. pasted) with a display name.
 Source = Path | tuple[str, Image.Image]
 
@@ -64,6 +65,28 @@ def border_means(pixels: np.ndarray) -> np.ndarray:
         axis=1,
     )
     return border.mean(axis=1, dtype=np.float64) / 255.0
+
+
+def stretch_levels(pixels: np.ndarray, background: float) -> np.ndarray:
+    """Which images of a uint8 (N, H, W, 1) stack need their levels stretched, so that their
+    border sits at the training data's background and their brightest stroke at full white.
+
+    A digit drawn in colour (orange on blue, say) becomes grey on grey once converted, while
+    the training digits are white on black; stretching is what a person would do by hand.
+    Images already near full contrast are left alone.
+    """
+    low = border_means(pixels) * 255.0
+    high = pixels.reshape(pixels.shape[0], -1).max(axis=1).astype(np.float64)
+    target = float(background) * 255.0
+    spread = high - low
+    return (spread > 24) & ((np.abs(low - target) > 40) | (high < 200))
+
+
+def _stretched(image: np.ndarray) -> np.ndarray:
+    low = float(border_means(image[None])[0]) * 255.0
+    high = float(image.max())
+    scaled = (image.astype(np.float64) - low) * (255.0 / max(high - low, 1.0))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
 def _one_line(text: str) -> str:
@@ -187,10 +210,15 @@ def _classify_batch(
     if good:
         stack = np.stack([loaded[i].pixels for i in good])  # uint8 (N, H, W, C)
         flip = np.zeros(len(good), dtype=bool)
+        stretch = np.zeros(len(good), dtype=bool)
         if background is not None:
             flip = (border_means(stack) > 0.5) != (float(background) > 0.5)
             if flip.any():
                 stack[flip] = 255 - stack[flip]
+            if image_shape[0] == 1 and float(background) < 0.5:
+                stretch = stretch_levels(stack, background)
+                for row in np.flatnonzero(stretch):
+                    stack[row] = _stretched(stack[row])
         images = torch.from_numpy(stack).permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
             probs = model.classify(images.to(model.device)).float().cpu()
@@ -200,6 +228,7 @@ def _classify_batch(
         for row, index in enumerate(good):
             item = loaded[index]
             steps = tuple(item.steps) + ((INVERTED_STEP,) if flip[row] else ())
+            steps += (STRETCHED_STEP,) if stretch[row] else ()
             results[index] = FileResult(
                 _name_of(sources[index]),
                 labels=tuple(names[c] if c < len(names) else str(c) for c in top_i[row].tolist()),

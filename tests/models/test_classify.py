@@ -151,6 +151,33 @@ def test_dark_digits_on_white_paper_are_inverted(tmp_path, digits, trained):
         assert flipped.probabilities[0] == pytest.approx(original.probabilities[0], abs=1e-5)
 
 
+def test_colour_digits_are_stretched_to_white_on_black(tmp_path, digits, trained):
+    """Orange strokes on a blue background are grey on grey once converted: the levels are
+    stretched so the model sees what it was trained on, and the file's steps say so."""
+    model, background = trained
+    images, labels = digits
+    ink, paper = np.array([255, 165, 0], float), np.array([30, 60, 200], float)
+    folder = tmp_path / "colour"
+    folder.mkdir()
+    paths = []
+    for i, (image, label) in enumerate(zip(images[:20], labels[:20], strict=True)):
+        alpha = image.astype(float)[..., None] / 255.0
+        rgb = np.rint(alpha * ink + (1 - alpha) * paper).astype(np.uint8)
+        path = folder / f"{i:03d}-label{label}.png"
+        Image.fromarray(rgb, "RGB").save(path)
+        paths.append(path)
+    plain = save_digits(tmp_path / "plain", images[:20], labels[:20])
+
+    originals = list(classify_files(model, plain, background=background))
+    coloured = list(classify_files(model, paths, background=background))
+
+    assert not any(any("stretched" in step for step in r.steps) for r in originals)
+    assert all(any("stretched" in step for step in r.steps) for r in coloured)
+    same = sum(c.labels[0] == o.labels[0] for c, o in zip(coloured, originals, strict=True))
+    assert same >= 18, f"only {same} of 20 coloured digits read like their originals"
+    assert all(r.pixels[..., 0].max() == 255 and r.pixels[0, 0, 0] <= 5 for r in coloured)
+
+
 def test_without_a_background_nothing_is_inverted(tmp_path, digits, untrained):
     images, labels = digits
     paper = save_digits(tmp_path, images[:4], labels[:4], invert=True)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.file_results import write_csv
-from models.runs import list_runs
+from studio import classifier_runs
 from studio import classify_jobs as jobs
 from studio.classify_details import RowDetails
 from studio.classify_table import (
@@ -43,7 +43,6 @@ from studio.model_tasks import ModelTasks
 from studio.settings import StudioSettings
 
 ALL_LABELS = "All labels"
-NO_CLASSIFIER = "No classifier runs yet: train a CNN first"
 
 
 class ClassifyPanel(QWidget):
@@ -191,47 +190,18 @@ class ClassifyPanel(QWidget):
         self.refresh_runs(prefer=self.current_run if self._current_classifies() else None)
 
     def _current_classifies(self) -> bool:
-        from models.runs import Run, RunError
-
-        try:
-            return self._classifies(Run(Path(self.current_run)).kind)
-        except (RunError, KeyError, OSError, ValueError, TypeError):
-            return False
+        return classifier_runs.is_classifier(self.catalog, self.current_run)
 
     def _awaits_weights(self, run_dir: str | None) -> bool:
-        from models.runs import Run, RunError
-
-        try:
-            run = Run(Path(run_dir))
-            return self._classifies(run.kind) and not run.has_checkpoint()
-        except (RunError, KeyError, OSError, ValueError, TypeError):
-            return False
-
-    def _classifies(self, kind: str) -> bool:
-        if self.catalog is None or kind not in self.catalog.kinds:
-            return True  # unknown yet: the worker refuses it with a reason if it must
-        return "CLASSIFY" in self.catalog.kinds[kind].capabilities
+        return classifier_runs.awaits_weights(self.catalog, run_dir)
 
     def refresh_runs(self, prefer: str | None = None) -> None:
         """List the classifier runs again, keeping the choice."""
         chosen = prefer or self.classifier.currentData()
         self.classifier.blockSignals(True)
-        self.classifier.clear()
-        classifiers = []
-        if self.current_run:
-            classifies = self._current_classifies()
-            note = "" if classifies else "  (does not classify)"
-            name = Path(self.current_run).name
-            self.classifier.addItem(f"Current run: {name}{note}", self.current_run)
-            if classifies:
-                classifiers.append(self.current_run)
-        for summary in list_runs(self.runs_dir):
-            if self._classifies(summary.kind) and str(summary.path) != self.current_run:
-                self.classifier.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
-                classifiers.append(str(summary.path))
-        if not classifiers:
-            # Say so rather than pick a run that is only listed because it is open elsewhere.
-            self.classifier.addItem(NO_CLASSIFIER, None)
+        classifiers = classifier_runs.fill_choices(
+            self.classifier, self.catalog, self.runs_dir, self.current_run
+        )
         index = self.classifier.findData(chosen) if chosen else -1
         if index < 0:
             index = self.classifier.findData(classifiers[0] if classifiers else None)

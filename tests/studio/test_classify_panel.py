@@ -16,7 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
-from studio.classify_panel import NO_CLASSIFIER
+from studio.classifier_runs import NO_CLASSIFIER
 from studio.classify_table import CONFIDENCE, FAILED, NOTES, PREDICTION
 from tests.models.test_images import write_bad_files
 

@@ -98,8 +98,6 @@ class InterpolationTool(ExplorerTool):
             self.frames = value["frames"]
             self.strip.show_array(value["strip"])
             self._enable_exports()
-        elif name == "export":
-            self.host.notify(f"Saved {value['path']}")
         else:
             super().on_result(name, value)
 
@@ -176,17 +174,11 @@ class CornerGridTool(ExplorerTool):
         if name == "grid":
             self.grid.show_array(value["grid"])
             self.save_png.setEnabled(True)
-        elif name == "export":
-            self.host.notify(f"Saved {value['path']}")
         else:
             super().on_result(name, value)
 
     def ask_export(self) -> None:
-        path = self.ask_save_path("Save corner grid", "corners.png", "PNG image (*.png)")
-        if path:
-            self.export(path)
+        self.ask_save_image("Save corner grid", "corners.png", self.grid.array)
 
     def export(self, path: str) -> None:
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        self.run_job("export", latent_jobs.export_image, path, self.grid.array)
+        self.save_image(path, self.grid.array)

@@ -203,17 +203,11 @@ class SlidersTool(ExplorerTool):
                 + "; columns: -3 ... 3"
             )  # fmt: skip
             self.save_matrix.setEnabled(True)
-        elif name == "export":
-            self.host.notify(f"Saved {value['path']}")
         else:
             super().on_result(name, value)
 
     def ask_export(self) -> None:
-        path = self.ask_save_path("Save traversal matrix", "traversal.png", "PNG image (*.png)")
-        if path:
-            self.export(path)
+        self.ask_save_image("Save traversal matrix", "traversal.png", self.matrix.array)
 
     def export(self, path: str) -> None:
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        self.run_job("export", latent_jobs.export_image, path, self.matrix.array)
+        self.save_image(path, self.matrix.array)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.latent_endpoint import EndPoint
-from studio.latent_jobs import endpoint_file
+from studio.latent_jobs import endpoint_file, export_image
 from studio.samples_view import GridImage, to_qimage
 
 
@@ -107,6 +107,8 @@ class ExplorerTool(QWidget):
         """A job of this tool finished."""
         if name.startswith("endpoint"):
             self.endpoints[int(name[len("endpoint") :])].set_file(value["path"], value["thumb"])
+        elif name == "export":
+            self.host.notify(f"Saved {value['path']}")
 
     def on_failed(self, name: str, message: str) -> None:
         self.host.notify(message)
@@ -119,3 +121,14 @@ class ExplorerTool(QWidget):
             return None
         remember("export_folder", str(Path(path).parent))
         return path
+
+    def ask_save_image(self, title: str, name: str, image: np.ndarray | None) -> None:
+        """Ask where, then have the worker write `image` there as a PNG."""
+        path = self.ask_save_path(title, name, "PNG image (*.png)")
+        if path:
+            self.save_image(path, image)
+
+    def save_image(self, path: str, image: np.ndarray | None) -> None:
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        self.run_job("export", export_image, path, image)

@@ -37,6 +37,15 @@ def pixmap_of(pixels: np.ndarray, side: int = PIXMAP_SIDE) -> QPixmap:
     )
 
 
+def note_of(result: FileResult) -> str:
+    """What was done to a file before the model saw it, in a word or two for the table (the
+    full sentences are in the details beside it)."""
+    notes = ["inverted"] if result.inverted else []
+    if any(step.startswith("levels stretched") for step in result.steps):
+        notes.append("levels stretched")
+    return ", ".join(notes)
+
+
 class ResultsModel(QAbstractTableModel):
     """FileResults in arrival order; pixmaps are made when a row is first drawn."""
 
@@ -115,9 +124,7 @@ class ResultsModel(QAbstractTableModel):
         if column == ENTROPY:
             return "" if result.entropy is None else f"{result.entropy:.2f}"
         if column == NOTES:
-            if not result.ok:
-                return result.reason
-            return "inverted" if result.inverted else ""
+            return result.reason if not result.ok else note_of(result)
         return None
 
     def _sort_key(self, result: FileResult, column: int, row: int):
@@ -128,7 +135,7 @@ class ResultsModel(QAbstractTableModel):
         if column == PREDICTION:
             return result.label or ""
         if column == NOTES:
-            return result.reason or ("inverted" if result.inverted else "")
+            return result.reason or note_of(result)
         if column == FILE:
             return result.path
         return row

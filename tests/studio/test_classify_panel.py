@@ -142,7 +142,9 @@ def test_files_and_folders_dropped_on_the_window_are_classified(
     for original, flipped in zip(plain, paper, strict=True):
         assert not results[str(original)].inverted and results[str(flipped)].inverted
         assert results[str(flipped)].label == results[str(original)].label
-    assert shown(panel, NOTES).count("inverted") == len(paper) + len(colour)
+    # A coloured file may also have its levels stretched: its note then names both.
+    notes = shown(panel, NOTES)
+    assert sum("inverted" in note for note in notes) == len(paper) + len(colour)
     correct = sum(results[str(p)].label == p.stem.split("-")[1] for p in plain)
     assert correct >= 8, f"only {correct} of 12 digits right"
     # Colour files at odd sizes reach the model as 28x28 grayscale, thumbnails keep colour.
@@ -400,3 +402,15 @@ def test_every_column_fits_beside_the_details_in_a_laptop_window(window, panel, 
         text = panel.results.headerData(column, Qt.Orientation.Horizontal)
         needed = header.fontMetrics().horizontalAdvance(text) + 12
         assert header.sectionSize(column) >= needed, f"{text!r} is cut"
+
+
+def test_the_notes_column_says_what_was_done_to_a_file():
+    from models.file_results import FileResult
+    from studio.classify_table import note_of
+
+    stretched = "levels stretched (its strokes and background were too close in brightness)"
+    plain = FileResult("a.png", labels=("1",), probabilities=(0.9,))
+    both = FileResult("b.png", labels=("2",), probabilities=(0.8,), inverted=True,
+                      steps=("inverted (...)", stretched))  # fmt: skip
+    assert note_of(plain) == ""
+    assert note_of(both) == "inverted, levels stretched"

@@ -20,6 +20,13 @@ from models.data import load_dataset
 from models.runs import Run
 
 
+def mean_distance(images: torch.Tensor) -> float:
+    """Mean Euclidean distance between two different images of the set."""
+    flat = images.flatten(1).float()
+    n = flat.shape[0]
+    return float(torch.cdist(flat, flat).sum() / (n * (n - 1)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("generator")
@@ -39,10 +46,19 @@ def main() -> None:
     real = judge.classify(data.test_images.float() / 255)
     real_confidence = float(real.max(1).values.mean())
     ratio = sample_confidence / real_confidence
+    predicted = probabilities.argmax(1)
+    real_images = data.test_images.float() / 255
+    spreads = [
+        mean_distance(samples[predicted == c]) / mean_distance(real_images[data.test_labels == c])
+        for c in range(len(judge.class_names))
+        if int((predicted == c).sum()) > 1
+    ]
+    spread = sum(spreads) / max(len(spreads), 1)
     for name, share in zip(judge.class_names, shares.tolist(), strict=True):
         print(f"class {name}: {share:.1%}")
     print(f"mean top probability: samples {sample_confidence:.3f}, real {real_confidence:.3f}, "
           f"ratio {ratio:.3f}")  # fmt: skip
+    print(f"spread within a class, samples / real: {spread:.3f}")
     figures = {f"share_{n}": round(s, 4) for n, s in zip(judge.class_names, shares.tolist(),
                                                           strict=True)}  # fmt: skip
     figures.update(
@@ -51,6 +67,7 @@ def main() -> None:
         sample_confidence=round(sample_confidence, 4),
         real_confidence=round(real_confidence, 4),
         confidence_ratio=round(ratio, 4),
+        spread_ratio=round(spread, 4),
     )
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 

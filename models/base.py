@@ -117,6 +117,11 @@ class ImageModel(ABC):
             net.train(training)
 
     # --- what the kind can do ----------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """Whether `sample` and `decode` can be asked for a class."""
+        return False
+
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """A standard-normal latent batch: the prior of every generative kind so far."""
         if not self.can(Capability.GENERATE) or self.latent_dim is None:

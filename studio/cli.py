@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-n", type=int, default=64, help="how many images")
     sample.add_argument("-o", "--output", type=Path, required=True, help="grid .png or .npz")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument(
+        "--label", help="only images of this class (runs trained with classes, e.g. a DCGAN)"
+    )
     sample.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     between = commands.add_parser("interpolate", help="a strip of images between two codes")

@@ -126,6 +126,16 @@ def load_capable(args: argparse.Namespace, capability, refusal: str, run=None):
     return model
 
 
+def class_index(model, label: str) -> int:
+    if not model.conditional:
+        raise ValueError(
+            f"this {model.title} was trained without classes, so --label cannot choose one"
+        )
+    if label not in model.class_names:
+        raise ValueError(f"no class {label!r}; the run knows {', '.join(model.class_names)}")
+    return model.class_names.index(label)
+
+
 def command_sample(args: argparse.Namespace) -> int:
     import torch
 
@@ -135,11 +145,13 @@ def command_sample(args: argparse.Namespace) -> int:
     model = load_capable(args, Capability.GENERATE, "cannot generate images")
     if not 1 <= args.n <= 10_000:
         raise ValueError("-n must be between 1 and 10000")
+    label = None if args.label is None else class_index(model, args.label)
     generator = torch.Generator().manual_seed(args.seed)
     images = []
     for begin in range(0, args.n, 500):
         noise = model.make_noise(min(500, args.n - begin), generator)
-        images.append(model.sample(len(noise), noise=noise).cpu())
+        labels = None if label is None else torch.full((len(noise),), label)
+        images.append(model.sample(len(noise), noise=noise, labels=labels).cpu())
     save_images(args.output, torch.cat(images))
     print(f"wrote {args.n} samples to {args.output}")
     return 0

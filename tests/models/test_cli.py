@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 from PIL import Image
 
 from models.data import load_mnist_5k
@@ -78,7 +79,28 @@ def test_errors_are_one_line_without_a_traceback(trained_runs, tmp_path, capsys)
     assert "no run" in capsys.readouterr().err
     assert cli("sample", trained_runs["vae"], "-o", tmp_path / "x.jpg") == 1
     assert ".png or .npz" in capsys.readouterr().err
+    assert cli("sample", trained_runs["vae"], "--label", "3", "-o", tmp_path / "x.png") == 1
+    assert "trained without classes" in capsys.readouterr().err
+    assert cli("sample", trained_runs["dcgan"], "--label", "x", "-o", tmp_path / "x.png") == 1
+    assert "no class 'x'" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing was created by the failed commands
+
+
+def test_a_conditional_dcgan_samples_a_chosen_class(trained_runs, tmp_path):
+    from models.checkpoint import load_model
+    from models.grids import to_uint8
+
+    model = load_model(Run.open(trained_runs["dcgan"]), "cpu")
+    assert model.conditional
+    assert (
+        cli("sample", trained_runs["dcgan"], "--label", "7", "-n", "5", "-o", tmp_path / "7.npz")
+        == 0
+    )
+    sevens = np.load(tmp_path / "7.npz")["images"]
+    generator = torch.Generator().manual_seed(0)
+    noise = model.make_noise(5, generator)
+    expected = model.sample(5, noise=noise, labels=torch.full((5,), 7))
+    assert np.array_equal(sevens, to_uint8(expected)[..., 0])
 
 
 def test_ctrl_c_stops_training_with_a_checkpoint(tmp_path):

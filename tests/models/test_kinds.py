@@ -99,3 +99,29 @@ def test_a_classifier_refuses_unlabelled_data_at_construction():
     cls = model_class("cnn")
     with pytest.raises(ValueError, match="labelled"):
         cls(cls.config_class(), DataInfo((1, 28, 28)), torch.device("cpu"))
+
+
+def test_a_dcgan_on_labelled_data_is_asked_for_classes():
+    from models.gan import DCGAN, DCGANConfig
+
+    torch.manual_seed(0)
+    digits = DataInfo((1, 28, 28), tuple("0123456789"))
+    model = DCGAN(DCGANConfig(latent_dim=8, width=8), digits, torch.device("cpu"))
+    assert model.conditional and model.latent_dim == 18
+    noise = model.make_noise(20, torch.Generator().manual_seed(1))
+    codes = noise[:, 8:]
+    assert torch.equal(codes.sum(1), torch.ones(20))  # one-hot class codes
+    assert torch.bincount(codes.argmax(1), minlength=10).tolist() == [2] * 10  # evenly
+    model.train_mode(False)
+    sevens = torch.full((20,), 7)
+    asked = model.decode(noise, sevens)
+    torch.testing.assert_close(asked, model.decode(model.with_class(noise[:, :8], sevens)))
+    assert not torch.allclose(asked, model.decode(noise))  # the class code changes the image
+    images = torch.rand(4, 1, 28, 28)
+    scores = [model.discriminator(images, torch.full((4,), c)) for c in (1, 2)]
+    assert not torch.allclose(*scores)  # the discriminator judges image and class together
+
+    unlabelled = DCGAN(DCGANConfig(latent_dim=8, width=8), DataInfo((1, 28, 28)), "cpu")
+    assert not unlabelled.conditional and unlabelled.latent_dim == 8
+    off = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
+    assert not off.conditional and off.make_noise(3).shape == (3, 8)

@@ -55,6 +55,8 @@ def open_run(context, token: int, run_dir: str) -> dict[str, Any]:
         "latent_dim": int(model.latent_dim),
         "can_encode": model.can(Capability.ENCODE),
         "class_names": list(model.class_names),
+        # A conditional model's latent ends in a one-hot code of these classes.
+        "conditional_classes": list(model.class_names) if model.conditional else [],
         "image_shape": tuple(model.image_shape),
         "seed": int(run.config.get("training", {}).get("seed", 0)),
     }
@@ -102,11 +104,12 @@ def _images(model, latents):
 
 
 def _endpoint(state: dict[str, Any], spec: dict[str, Any]):
-    from models.latent_map import seed_latent
+    import torch
 
     model, source = state["model"], spec["source"]
     if source == "seed":
-        return seed_latent(model.latent_dim, spec["seed"])
+        # As the command line's interpolate: a conditional model's seed also picks a class.
+        return model.make_noise(1, torch.Generator().manual_seed(int(spec["seed"])))[0]
     if source == "test":
         return _encoded(state)["latents"][int(spec["index"])]
     if source == "file":

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,11 @@ class SlidersTool(ExplorerTool):
         self.kl = None  # average KL per dimension, once the test split is encoded
         self.sliders: dict[int, QLabeledDoubleSlider] = {}
         self.names: dict[int, QLabel] = {}
+        self.noise_dim = 0  # the sliders' dimensions; a conditional model's class code follows
+
+        self.class_choice = QComboBox()
+        self.class_choice.setToolTip("The class the image is drawn as (a conditional model)")
+        self.class_label = QLabel("Class:")
 
         self.show_all = QCheckBox("Show all")
         self.show_all.setChecked(remembered("show_all", 0) == 1)
@@ -63,7 +69,8 @@ class SlidersTool(ExplorerTool):
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)
         buttons = QHBoxLayout()
-        for button in (self.reset, self.randomise, self.show_all):
+        for button in (self.class_label, self.class_choice, self.reset, self.randomise,
+                       self.show_all):  # fmt: skip
             buttons.addWidget(button)
         buttons.addStretch(1)
         left = QWidget()
@@ -95,17 +102,28 @@ class SlidersTool(ExplorerTool):
 
         self.image.drawn.connect(self.report_redraw)
         self.show_all.toggled.connect(self._show_all_toggled)
-        self.reset.clicked.connect(lambda: self.set_values(np.zeros_like(self.values)))
+        self.reset.clicked.connect(lambda: self.set_noise(np.zeros(self.noise_dim)))
         self.randomise.clicked.connect(
-            lambda: self.set_values(np.random.default_rng().standard_normal(len(self.values)))
+            lambda: self.set_noise(np.random.default_rng().standard_normal(self.noise_dim))
         )
+        self.class_choice.currentIndexChanged.connect(self._class_chosen)
         self.matrix_button.clicked.connect(self.request_matrix)
         self.save_matrix.clicked.connect(self.ask_export)
 
     # --- the model ---------------------------------------------------------------------------
     def set_model(self, info: dict[str, Any] | None) -> None:
-        dim = 0 if info is None else info["latent_dim"]
-        self.values = np.zeros(dim, np.float32)
+        total = 0 if info is None else info["latent_dim"]
+        classes = [] if info is None else info.get("conditional_classes", [])
+        dim = self.noise_dim = total - len(classes)
+        self.values = np.zeros(total, np.float32)
+        self.class_choice.blockSignals(True)
+        self.class_choice.clear()
+        self.class_choice.addItems(classes)
+        self.class_choice.blockSignals(False)
+        if classes:
+            self.values[dim] = 1.0  # the first class
+        self.class_choice.setVisible(bool(classes))
+        self.class_label.setVisible(bool(classes))
         self.order, self.unused, self.kl = list(range(dim)), [False] * dim, None
         self.order_note.setText(
             "" if info is None or not info["can_encode"] else "Ordering by use (KL)..."
@@ -172,9 +190,18 @@ class SlidersTool(ExplorerTool):
         self.values[dim] = value
         self.request()
 
-    def set_values(self, values) -> None:
-        """Move every slider at once, with one decode rather than one per slider."""
-        self.values = np.clip(np.asarray(values, np.float32), -SLIDER_RANGE, SLIDER_RANGE)
+    def _class_chosen(self, index: int) -> None:
+        if index < 0:
+            return
+        self.values[self.noise_dim :] = 0.0
+        self.values[self.noise_dim + index] = 1.0
+        self.request()
+
+    def set_noise(self, values) -> None:
+        """Move every slider at once (the class stays), with one decode rather than one per
+        slider."""
+        noise = np.clip(np.asarray(values, np.float32), -SLIDER_RANGE, SLIDER_RANGE)
+        self.values = np.concatenate([noise, self.values[self.noise_dim :]])
         for dim, slider in self.sliders.items():
             slider.blockSignals(True)
             slider.setValue(float(self.values[dim]))

@@ -177,6 +177,7 @@ def test_sliders_redraw_live_in_kl_order_with_traversal(qtbot, explorer, generat
     assert tool.unused == [bool(kl[d] < 0.02) for d in tool.order]
     # Beyond the first 16 the sliders are folded away until "show all".
     assert tool.show_all.isVisibleTo(tool) and not tool.show_all.isChecked()
+    assert not tool.class_choice.isVisibleTo(tool)  # a VAE is not told classes
     assert len(tool.shown_dimensions()) == 16
     tool.show_all.setChecked(True)
     assert len(tool.shown_dimensions()) == 20
@@ -288,7 +289,20 @@ def test_a_dcgan_explores_from_seeds_and_refuses_images(qtbot, explorer, generat
     assert "fixed noise" in explorer.map.status.text()
     assert not explorer.arithmetic.isEnabled()
     assert "no encoder" in explorer.arithmetic.note.text()
-    assert len(explorer.sliders.sliders) == 8
+    # Trained on labelled digits, the DCGAN is conditional: 8 noise sliders and a class chooser.
+    sliders = explorer.sliders
+    assert len(sliders.sliders) == 8 and explorer.info["latent_dim"] == 18
+    assert sliders.class_choice.isVisibleTo(sliders) and sliders.class_choice.count() == 10
+    sliders.request()
+    qtbot.waitUntil(lambda: sliders.image.array is not None, timeout=WAIT_MS)
+    idle(qtbot, explorer)
+    first = sliders.image.array.copy()
+    sliders.class_choice.setCurrentIndex(7)
+    idle(qtbot, explorer)
+    assert sliders.values[8:].tolist() == [0.0] * 7 + [1.0, 0.0, 0.0]
+    assert not np.array_equal(sliders.image.array, first)
+    sliders.randomise.click()  # new noise, the same class
+    assert sliders.values[15] == 1.0 and sliders.values[:8].any()
 
 
 def test_a_classifier_run_is_refused_with_a_reason(qtbot, explorer, generative_runs):

@@ -191,10 +191,13 @@ def analyse(context, token: int) -> dict[str, Any]:
         began = time.perf_counter()
         out["thumbs"] = _images(model, latents)
         out["source"] = "500 samples from fixed noise"
+        if model.conditional:  # coloured by the class each sample was asked for
+            out["labels"] = _asked_classes(model, latents).numpy()
         encode_seconds = 0.0
     mean, axes = pca_plane(latents)
     points = project(latents, mean, axes)
     state["plane"] = (mean, axes)
+    state["plane_points"] = (points, latents)
     out["points"] = points.numpy().astype("float32")
     out["variance"] = explained_variance(latents, axes)
     out["seconds"] = encode_seconds + time.perf_counter() - began
@@ -254,14 +257,30 @@ def plane_point(context, token: int, x: float, y: float) -> dict[str, Any]:
     """Decode the latent at a point of the map's plane (its PCA plane)."""
     import torch
 
+    from models.grids import to_uint8
     from models.latent import unproject
 
     state = _state(context, token)
     if "plane" not in state:
         raise ValueError("the map is still being computed")
     mean, axes = state["plane"]
+    model = state["model"]
     latent = unproject(torch.tensor([[x, y]], dtype=mean.dtype), mean, axes)
-    return {"token": token, "image": _images(state["model"], latent)[0], "x": x, "y": y}
+    asked = None
+    if model.conditional:
+        # The plane's centre blends every class code into a faint average; draw the class of
+        # the nearest sample on the map instead.
+        points, latents = state["plane_points"]
+        nearest = int(torch.cdist(torch.tensor([[x, y]], dtype=points.dtype), points).argmin())
+        asked = _asked_classes(model, latents[nearest : nearest + 1])
+    image = to_uint8(model.decode(latent, asked))[0]
+    return {"token": token, "image": image, "x": x, "y": y}
+
+
+def _asked_classes(model, latents):
+    """The class a conditional model's latents ask for: the strongest entry of the code."""
+    noise_dim = model.latent_dim - len(model.class_names)
+    return latents[:, noise_dim:].argmax(1)
 
 
 def arithmetic(context, token: int, spec: dict, plus: int, minus: int, scale: float):

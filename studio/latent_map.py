@@ -149,7 +149,13 @@ class LatentMapTool(ExplorerTool):
         self.hover.setPixmap(thumbnail_pixmap(self.thumbs[index], 84))
         names = self.info["class_names"] if self.info else []
         if self.labels is not None and names:
-            text = f"test image {index}, labelled {names[int(self.labels[index])]}"
+            label = names[int(self.labels[index])]
+            encoded = self.info["can_encode"]  # test images; else a conditional model's samples
+            text = (
+                f"test image {index}, labelled {label}"
+                if encoded
+                else f"sample {index}, drawn as {label}"
+            )
         else:
             text = f"sample {index}"
         self.hover_text.setText(text)

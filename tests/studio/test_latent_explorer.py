@@ -246,7 +246,8 @@ def test_another_run_clears_what_was_under_the_pointer(qtbot, explorer, headless
     assert tool.hover.pixmap().isNull() and tool.hover_text.text() == ""
     points = explorer.analysis["points"]
     tool._hovered(tool.scatter, tool.scatter.pointsAt(QPointF(*map(float, points[0]))), None)
-    assert tool.hover_text.text() == f"sample {tool.hovered}"  # noise samples have no label
+    drawn_as = explorer.info["class_names"][int(explorer.analysis["labels"][tool.hovered])]
+    assert tool.hover_text.text() == f"sample {tool.hovered}, drawn as {drawn_as}"
 
 
 def test_a_two_dimensional_latent_shows_its_manifold(qtbot, explorer, generative_runs):
@@ -285,7 +286,9 @@ def test_a_dcgan_explores_from_seeds_and_refuses_images(qtbot, explorer, generat
     drop(tool.start, picture)
     assert "DCGAN has no encoder" in explorer.message.text()
     assert tool.start.spec()["source"] == "seed"
-    assert explorer.analysis["labels"] is None and explorer.analysis["points"].shape == (500, 2)
+    assert explorer.analysis["points"].shape == (500, 2)
+    # The map's samples are coloured by the class each was asked for, evenly spread.
+    assert np.bincount(explorer.analysis["labels"], minlength=10).tolist() == [50] * 10
     assert "fixed noise" in explorer.map.status.text()
     assert not explorer.arithmetic.isEnabled()
     assert "no encoder" in explorer.arithmetic.note.text()

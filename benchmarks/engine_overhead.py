@@ -10,7 +10,7 @@ each counts, so a passing load on a shared machine hurts both alike. Budget: rat
 `bare_ratio` compares with the loop's training steps alone, as if evaluating each epoch were
 overhead too (the CNN's pass over 500 test images costs about 4 % of its epoch).
 
-    python benchmarks/engine_overhead.py [--epochs 2] [--repeats 2] [--kinds vae,dcgan,cnn]
+    python benchmarks/engine_overhead.py [--epochs 4] [--repeats 3] [--kinds vae,dcgan,cnn]
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def trainer_run(kind: str, epochs: int, device: str, runs_dir: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--kinds", default="vae,dcgan,cnn")
     args = parser.parse_args()

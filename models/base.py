@@ -117,6 +117,12 @@ class ImageModel(ABC):
             net.train(training)
 
     # --- what the kind can do ----------------------------------------------------------
+    @classmethod
+    def saved_settings(cls, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+        """A run's saved settings brought up to date: a field added since the run was saved
+        gets the value that matches how the run was trained, not today's default."""
+        return hyperparameters
+
     @property
     def conditional(self) -> bool:
         """Whether `sample` and `decode` can be asked for a class."""

@@ -68,7 +68,9 @@ def data_info_from_config(config: dict[str, Any]) -> DataInfo:
 def build_model(config: dict[str, Any], device: torch.device) -> ImageModel:
     cls = model_class(config["kind"])
     try:
-        hyper = apply_overrides(cls.config_class, config.get("hyperparameters", {}))
+        hyper = apply_overrides(
+            cls.config_class, cls.saved_settings(config.get("hyperparameters", {}))
+        )
     except ConfigError as exc:
         raise RunError(f"the run's settings do not fit a {cls.title}: {exc}") from None
     return cls(hyper, data_info_from_config(config), device)

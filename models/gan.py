@@ -158,6 +158,20 @@ class DCGAN(ImageModel):
     def conditional(self) -> bool:
         return self.classes > 0
 
+    @classmethod
+    def saved_settings(cls, hyperparameters: dict) -> dict:
+        # Every run saves all its settings, so a missing `conditional` means a run from
+        # before the field existed, and those were unconditional.
+        return {"conditional": False, **hyperparameters}
+
+    def load_weights(self, flat: dict[str, Tensor]) -> None:
+        # Earlier versions kept the discriminator's score layer as the last of its `body`.
+        old = "discriminator.body.6."
+        super().load_weights(
+            {k.replace(old, "discriminator.score.", 1) if k.startswith(old) else k: v
+             for k, v in flat.items()}
+        )  # fmt: skip
+
     def with_class(self, noise: Tensor, labels: Tensor) -> Tensor:
         """Latents from noise and class indices."""
         code = F.one_hot(labels.long(), self.classes).to(noise.dtype)

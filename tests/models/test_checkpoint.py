@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import models.checkpoint as checkpoint
+from models.base import DataInfo
 from models.checkpoint import load_model, load_state
 from models.runs import Run, RunError
 from models.training import Trainer
@@ -86,3 +87,31 @@ def test_a_missing_or_foreign_folder_is_a_clear_error(tmp_path):
     (bad / "config.json").write_text("{not json")
     with pytest.raises(RunError, match="cannot be read"):
         Run.open(bad)
+
+
+def test_a_dcgan_saved_before_classes_existed_still_loads():
+    from models.checkpoint import build_model
+    from models.gan import DCGAN, DCGANConfig
+
+    torch.manual_seed(0)
+    digits = DataInfo((1, 28, 28), tuple("0123456789"))
+    old = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
+    # As such a run saved them: no `conditional` setting, the score layer inside `body`.
+    weights = {
+        k.replace("discriminator.score.", "discriminator.body.6."): v
+        for k, v in old.weights().items()
+    }
+    config = {
+        "kind": "dcgan",
+        "hyperparameters": {"latent_dim": 8, "width": 8},
+        "dataset": {"image_shape": [1, 28, 28], "class_names": list(digits.class_names)},
+    }
+    model = build_model(config, torch.device("cpu"))
+    assert not model.conditional and model.latent_dim == 8
+    model.load_weights(weights)
+    old.train_mode(False)
+    model.train_mode(False)
+    noise = torch.randn(4, 8)
+    torch.testing.assert_close(model.decode(noise), old.decode(noise))
+    images = torch.rand(4, 1, 28, 28)
+    torch.testing.assert_close(model.discriminator(images), old.discriminator(images))

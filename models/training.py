@@ -28,6 +28,7 @@ REPORT_INTERVAL = 0.1  # seconds between loss reports: at most ~10 a second
 CHECKPOINT_INTERVAL = 120.0  # seconds of training between checkpoints inside a long epoch
 NONFINITE_PATIENCE = 5  # non-finite losses in a row before the run pauses
 GRID_SIZE = 64
+MAX_CLASS_COLUMNS = 16  # a conditional model's grid has a column per class up to this many
 RECONSTRUCTIONS = 16
 
 
@@ -220,8 +221,15 @@ class Loop:
         self.best: dict[str, Any] | None = run.status().get("best")
         generator = torch.Generator().manual_seed(self.seed)
         self.fixed_noise = None
+        self.grid_columns: int | None = None  # None: as square as the grid allows
         if model.can(Capability.GENERATE):
-            self.fixed_noise = model.make_noise(GRID_SIZE, generator)
+            size = GRID_SIZE
+            if model.conditional and len(model.class_names) <= MAX_CLASS_COLUMNS:
+                # make_noise cycles through the classes, so one column per class lines up
+                # each class under itself, eight of each.
+                self.grid_columns = len(model.class_names)
+                size = 8 * self.grid_columns
+            self.fixed_noise = model.make_noise(size, generator)
         count = min(RECONSTRUCTIONS, dataset.num_test)
         self.fixed_test = torch.linspace(0, dataset.num_test - 1, count).long()
         self.pending: list[dict[str, Any]] = []
@@ -264,7 +272,8 @@ class Loop:
         grid = None
         path = ""
         if self.fixed_noise is not None:
-            grid = make_grid(to_uint8(self.model.sample(GRID_SIZE, noise=self.fixed_noise)))
+            samples = self.model.sample(len(self.fixed_noise), noise=self.fixed_noise)
+            grid = make_grid(to_uint8(samples), columns=self.grid_columns)
             path = str(self.run_folder.grid_path(self.step))
             save_png(Path(path), grid)
         recon = None

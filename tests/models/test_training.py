@@ -1,6 +1,7 @@
 import json
 import math
 import threading
+from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
@@ -125,6 +126,21 @@ def test_every_kind_trains_and_reports_its_losses(trained_runs):
         assert all(math.isfinite(r[name]) for r in steps for name in expected[kind])
         evaluations = [r for r in records if r.get("split") == "test"]
         assert len(evaluations) == 1
+
+
+def test_a_conditional_dcgan_grid_has_a_column_per_class(trained_runs):
+    from PIL import Image
+
+    from models.checkpoint import load_model
+
+    grids = sorted((Path(trained_runs["dcgan"]) / "samples").glob("step-*.png"))
+    assert grids and Image.open(grids[-1]).size == (10 * 30 + 2, 8 * 30 + 2)  # 10 x 8 tiles
+    model = load_model(Run(trained_runs["dcgan"]), "cpu")
+    noise = model.make_noise(80, torch.Generator().manual_seed(0))
+    classes = noise[:, model.latent_dim - 10 :].argmax(1).view(8, 10)
+    assert (classes == classes[0]).all()  # every row has the classes in the same columns
+    vae_grids = sorted((Path(trained_runs["vae"]) / "samples").glob("step-*.png"))
+    assert Image.open(vae_grids[-1]).size == (8 * 30 + 2, 8 * 30 + 2)
 
 
 def first_loss(request: TrainRequest) -> float:

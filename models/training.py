@@ -222,13 +222,14 @@ class Loop:
         generator = torch.Generator().manual_seed(self.seed)
         self.fixed_noise = None
         self.grid_columns: int | None = None  # None: as square as the grid allows
+        self.grid_labels: torch.Tensor | None = None
         if model.can(Capability.GENERATE):
             size = GRID_SIZE
             if model.conditional and len(model.class_names) <= MAX_CLASS_COLUMNS:
-                # make_noise cycles through the classes, so one column per class lines up
-                # each class under itself, eight of each.
+                # A column per class, in class order, eight of each.
                 self.grid_columns = len(model.class_names)
                 size = 8 * self.grid_columns
+                self.grid_labels = torch.arange(size) % self.grid_columns
             self.fixed_noise = model.make_noise(size, generator)
         count = min(RECONSTRUCTIONS, dataset.num_test)
         self.fixed_test = torch.linspace(0, dataset.num_test - 1, count).long()
@@ -272,7 +273,9 @@ class Loop:
         grid = None
         path = ""
         if self.fixed_noise is not None:
-            samples = self.model.sample(len(self.fixed_noise), noise=self.fixed_noise)
+            samples = self.model.sample(
+                len(self.fixed_noise), noise=self.fixed_noise, labels=self.grid_labels
+            )
             grid = make_grid(to_uint8(samples), columns=self.grid_columns)
             path = str(self.run_folder.grid_path(self.step))
             save_png(Path(path), grid)

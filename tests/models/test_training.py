@@ -138,7 +138,7 @@ def test_a_conditional_dcgan_grid_has_a_column_per_class(trained_runs):
     model = load_model(Run(trained_runs["dcgan"]), "cpu")
     noise = model.make_noise(80, torch.Generator().manual_seed(0))
     classes = noise[:, model.latent_dim - 10 :].argmax(1).view(8, 10)
-    assert (classes == classes[0]).all()  # every row has the classes in the same columns
+    assert (classes == classes[0]).all()  # batches of make_noise cycle through the classes
     vae_grids = sorted((Path(trained_runs["vae"]) / "samples").glob("step-*.png"))
     assert Image.open(vae_grids[-1]).size == (8 * 30 + 2, 8 * 30 + 2)
 

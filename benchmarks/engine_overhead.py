@@ -10,6 +10,11 @@ each counts, so a passing load on a shared machine hurts both alike. Budget: rat
 `bare_ratio` compares with the loop's training steps alone, as if evaluating each epoch were
 overhead too (the CNN's pass over 500 test images costs about 4 % of its epoch).
 
+The two totals move by up to a fifth from one run of a few seconds to the next on a shared
+machine, which can swamp an overhead of a few percent. `own_share` does not depend on that:
+the median share of the Trainer's time spent outside the model's train_step and evaluate
+(reports, metrics.jsonl, grids, checkpoints). A ratio of 0.95 corresponds to 0.05 here.
+
     python benchmarks/engine_overhead.py [--epochs 4] [--repeats 3] [--kinds vae,dcgan,cnn]
 """
 
@@ -63,17 +68,40 @@ def hand_loop(kind: str, epochs: int, device: torch.device) -> tuple[float, floa
     return images / seconds, images / (seconds - evaluating)
 
 
-def trainer_run(kind: str, epochs: int, device: str, runs_dir: Path) -> float:
-    """images/s of Trainer.run() from its first step to its last report."""
+def trainer_run(kind: str, epochs: int, device: str, runs_dir: Path) -> tuple[float, float]:
+    """images/s of Trainer.run() from its first step to its last report, and the share of
+    that time spent outside the model's train_step and evaluate: the engine's own work."""
     request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
     start = None
     steps = 0
-    batch_size = model_class(kind).config_class().batch_size
-    for report in Trainer(request).run():
-        if isinstance(report, reports.Started):
-            start = time.perf_counter()
-            steps = report.total_steps
-    return steps * batch_size / (time.perf_counter() - start)
+    cls = model_class(kind)
+    batch_size = cls.config_class().batch_size
+    inside = [0.0]
+    originals = {name: getattr(cls, name) for name in ("train_step", "evaluate")}
+
+    def timed(original):
+        def call(self, *args):
+            began = time.perf_counter()
+            try:
+                return original(self, *args)
+            finally:
+                inside[0] += time.perf_counter() - began
+
+        return call
+
+    for name, original in originals.items():
+        setattr(cls, name, timed(original))
+    try:
+        for report in Trainer(request).run():
+            if isinstance(report, reports.Started):
+                start = time.perf_counter()
+                steps = report.total_steps
+                inside[0] = 0.0
+    finally:
+        for name, original in originals.items():
+            setattr(cls, name, original)
+    seconds = time.perf_counter() - start
+    return steps * batch_size / seconds, (seconds - inside[0]) / seconds
 
 
 def main() -> None:
@@ -87,21 +115,26 @@ def main() -> None:
     figures = {}
     with tempfile.TemporaryDirectory() as runs:
         for kind in args.kinds.split(","):
-            hand, bare, engine = [], [], []
+            hand, bare, engine, own = [], [], [], []
             for _ in range(args.repeats):
                 with_tests, steps_only = hand_loop(kind, args.epochs, device)
                 hand.append(with_tests)
                 bare.append(steps_only)
-                engine.append(trainer_run(kind, args.epochs, args.device, Path(runs)))
+                rate, share = trainer_run(kind, args.epochs, args.device, Path(runs))
+                engine.append(rate)
+                own.append(share)
             ratio = max(engine) / max(hand)
             bare_ratio = max(engine) / max(bare)
+            own_share = sorted(own)[len(own) // 2]
             print(f"{kind}: hand loop {max(hand):.0f} img/s ({max(bare):.0f} without its test "
                   f"passes), Trainer {max(engine):.0f} img/s, ratio {ratio:.3f} "
-                  f"(bare {bare_ratio:.3f})", flush=True)  # fmt: skip
+                  f"(bare {bare_ratio:.3f}); the Trainer's own work: {own_share:.1%} of its "
+                  f"time", flush=True)  # fmt: skip
             figures.update({f"{kind}_hand_images_per_s": round(max(hand), 1),
                             f"{kind}_trainer_images_per_s": round(max(engine), 1),
                             f"{kind}_ratio": round(ratio, 3),
-                            f"{kind}_bare_ratio": round(bare_ratio, 3)})  # fmt: skip
+                            f"{kind}_bare_ratio": round(bare_ratio, 3),
+                            f"{kind}_own_share": round(own_share, 4)})  # fmt: skip
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

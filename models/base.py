@@ -128,6 +128,10 @@ class ImageModel(ABC):
         """Whether `sample` and `decode` can be asked for a class."""
         return False
 
+    def latent_classes(self, latents: Tensor) -> Tensor | None:
+        """The class each latent asks a conditional model for; None for other models."""
+        return None
+
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """A standard-normal latent batch: the prior of every generative kind so far."""
         if not self.can(Capability.GENERATE) or self.latent_dim is None:

@@ -177,6 +177,11 @@ class DCGAN(ImageModel):
         code = F.one_hot(labels.long(), self.classes).to(noise.dtype)
         return torch.cat([noise, code.to(noise.device)], dim=1)
 
+    def latent_classes(self, latents: Tensor) -> Tensor | None:
+        if not self.classes:
+            return None
+        return latents[:, self.config.latent_dim :].argmax(1)  # a blended code's strongest
+
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         noise = torch.randn(n, self.config.latent_dim, generator=generator)
         if not self.classes:

@@ -12,10 +12,10 @@ UNUSED_KL = 0.02
 TRAVERSAL_VALUES = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
 
-def seed_latent(latent_dim: int, seed: int) -> Tensor:
-    """The latent a seed stands for: the same seed gives the same point on every machine."""
-    generator = torch.Generator().manual_seed(int(seed))
-    return torch.randn(latent_dim, generator=generator)
+def seed_latent(model, seed: int) -> Tensor:
+    """The latent a seed stands for in `model` (a conditional model's also picks a class): the
+    same seed gives the same point on every machine, in the window and on the command line."""
+    return model.make_noise(1, torch.Generator().manual_seed(int(seed)))[0]
 
 
 def dimension_kl(mu: Tensor, logvar: Tensor) -> Tensor:

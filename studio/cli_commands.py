@@ -158,16 +158,16 @@ def command_sample(args: argparse.Namespace) -> int:
 
 
 def command_interpolate(args: argparse.Namespace) -> int:
-    import torch
 
     from models.base import Capability
     from models.export import save_strip
     from models.latent import path
+    from models.latent_map import seed_latent
 
     model = load_capable(args, Capability.GENERATE, "has no latent space")
     if not 2 <= args.steps <= 256:
         raise ValueError("--steps must be between 2 and 256")
-    a, b = (model.make_noise(1, torch.Generator().manual_seed(s))[0] for s in args.seeds)
+    a, b = (seed_latent(model, s) for s in args.seeds)
     images = model.decode(path(a, b, args.steps, args.path)).cpu()
     save_strip(args.output, images)
     print(f"wrote a {args.steps}-step {args.path} strip to {args.output}")

@@ -104,12 +104,11 @@ def _images(model, latents):
 
 
 def _endpoint(state: dict[str, Any], spec: dict[str, Any]):
-    import torch
+    from models.latent_map import seed_latent
 
     model, source = state["model"], spec["source"]
     if source == "seed":
-        # As the command line's interpolate: a conditional model's seed also picks a class.
-        return model.make_noise(1, torch.Generator().manual_seed(int(spec["seed"])))[0]
+        return seed_latent(model, spec["seed"])
     if source == "test":
         return _encoded(state)["latents"][int(spec["index"])]
     if source == "file":
@@ -192,7 +191,7 @@ def analyse(context, token: int) -> dict[str, Any]:
         out["thumbs"] = _images(model, latents)
         out["source"] = "500 samples from fixed noise"
         if model.conditional:  # coloured by the class each sample was asked for
-            out["labels"] = _asked_classes(model, latents).numpy()
+            out["labels"] = model.latent_classes(latents).numpy()
         encode_seconds = 0.0
     mean, axes = pca_plane(latents)
     points = project(latents, mean, axes)
@@ -272,15 +271,9 @@ def plane_point(context, token: int, x: float, y: float) -> dict[str, Any]:
         # the nearest sample on the map instead.
         points, latents = state["plane_points"]
         nearest = int(torch.cdist(torch.tensor([[x, y]], dtype=points.dtype), points).argmin())
-        asked = _asked_classes(model, latents[nearest : nearest + 1])
+        asked = model.latent_classes(latents[nearest : nearest + 1])
     image = to_uint8(model.decode(latent, asked))[0]
     return {"token": token, "image": image, "x": x, "y": y}
-
-
-def _asked_classes(model, latents):
-    """The class a conditional model's latents ask for: the strongest entry of the code."""
-    noise_dim = model.latent_dim - len(model.class_names)
-    return latents[:, noise_dim:].argmax(1)
 
 
 def arithmetic(context, token: int, spec: dict, plus: int, minus: int, scale: float):

@@ -112,6 +112,7 @@ def test_a_dcgan_on_labelled_data_is_asked_for_classes():
     codes = noise[:, 8:]
     assert torch.equal(codes.sum(1), torch.ones(20))  # one-hot class codes
     assert torch.bincount(codes.argmax(1), minlength=10).tolist() == [2] * 10  # evenly
+    assert torch.equal(model.latent_classes(noise), codes.argmax(1))
     model.train_mode(False)
     sevens = torch.full((20,), 7)
     asked = model.decode(noise, sevens)
@@ -123,5 +124,6 @@ def test_a_dcgan_on_labelled_data_is_asked_for_classes():
 
     unlabelled = DCGAN(DCGANConfig(latent_dim=8, width=8), DataInfo((1, 28, 28)), "cpu")
     assert not unlabelled.conditional and unlabelled.latent_dim == 8
+    assert unlabelled.latent_classes(unlabelled.make_noise(3)) is None
     off = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
     assert not off.conditional and off.make_noise(3).shape == (3, 8)

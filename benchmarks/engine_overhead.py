@@ -1,28 +1,31 @@
 """Trainer throughput against a hand-written PyTorch loop on the same model and batches.
 
-For each kind (default settings, mnist-5k, CPU unless --device says otherwise) it times a
-plain loop over the same batches calling the same optimisation step and, like the loops of
-pytorch/examples, one pass over the test split at the end of each epoch; then
-`Trainer.run()` with everything it does (batched loss reports, metrics.jsonl, sample grids,
-the same evaluation, checkpoints). The two alternate `--repeats` times and the fastest of
-each counts, so a passing load on a shared machine hurts both alike. Budget: ratio >= 0.95.
+For each kind (default settings, mnist-5k, CPU unless --device says otherwise) a plain loop
+over the same batches calls the same optimisation step and, like the loops of
+pytorch/examples, passes over the test split at the end of each epoch; `Trainer.run()` does
+everything it does (batched loss reports, metrics.jsonl, sample grids, the same evaluation,
+checkpoints). Budget: ratio >= 0.95.
 
-`bare_ratio` compares with the loop's training steps alone, as if evaluating each epoch were
-overhead too (the CNN's pass over 500 test images costs about 4 % of its epoch).
+The two run in lockstep, an epoch of one and then an epoch of the other, each timed on its
+own, so a slow spell of a shared host falls on both: run one after the other, totals of a
+few seconds moved by up to a fifth from run to run, which swamped an overhead of a few
+percent. `ratio` is the median over epochs of the hand loop's epoch time divided by the
+Trainer's (the first epoch, which warms both up, left out), `total_ratio` the same for
+the sums.
 
-The two totals move by up to a fifth from one run of a few seconds to the next on a shared
-machine, which can swamp an overhead of a few percent. `own_share` does not depend on that:
-the median share of the Trainer's time spent outside the model's train_step and evaluate
-(reports, metrics.jsonl, grids, checkpoints). A ratio of 0.95 corresponds to 0.05 here.
+`own_share` is the share of the Trainer's time spent outside the model's train_step and
+evaluate (reports, metrics.jsonl, grids, checkpoints); a ratio of 0.95 corresponds to 0.05.
 
-    python benchmarks/engine_overhead.py [--epochs 4] [--repeats 3] [--kinds vae,dcgan,cnn]
+    python benchmarks/engine_overhead.py [--epochs 6] [--kinds vae,dcgan,cnn]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -36,9 +39,9 @@ from models.registry import model_class
 from models.training import Trainer, TrainRequest
 
 
-def hand_loop(kind: str, epochs: int, device: torch.device) -> tuple[float, float]:
-    """images/s of the loop (batches by index, one train_step each, the test split evaluated
-    after each epoch), and images/s of its training steps alone."""
+def hand_loop(kind: str, epochs: int, device: torch.device) -> Iterator[float]:
+    """Seconds of each epoch of a plain loop: batches by index, one train_step each, then
+    the test split evaluated."""
     data = load_mnist_5k().to(device)
     cls = model_class(kind)
     config = {
@@ -52,62 +55,99 @@ def hand_loop(kind: str, epochs: int, device: torch.device) -> tuple[float, floa
     batch_size = cls.config_class().batch_size
     model.prepare(epochs * data.steps_per_epoch(batch_size))
     model.train_mode(True)
-    images = 0
-    evaluating = 0.0
-    start = time.perf_counter()
     for epoch in range(epochs):
+        start = time.perf_counter()
         for batch in data.train_batches(batch_size, seed=0, epoch=epoch):
             model.train_step(batch)
-            images += batch.images.shape[0]
-        began = time.perf_counter()
         model.train_mode(False)
         model.evaluate(data.test_batches())
         model.train_mode(True)
-        evaluating += time.perf_counter() - began
-    seconds = time.perf_counter() - start
-    return images / seconds, images / (seconds - evaluating)
+        yield time.perf_counter() - start
 
 
-def trainer_run(kind: str, epochs: int, device: str, runs_dir: Path) -> tuple[float, float]:
-    """images/s of Trainer.run() from its first step to its last report, and the share of
-    that time spent outside the model's train_step and evaluate: the engine's own work."""
-    request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
-    start = None
-    steps = 0
-    cls = model_class(kind)
-    batch_size = cls.config_class().batch_size
-    inside = [0.0]
-    originals = {name: getattr(cls, name) for name in ("train_step", "evaluate")}
+class TimedMethods:
+    """Adds up the seconds spent inside some methods of a class while active."""
 
-    def timed(original):
-        def call(self, *args):
+    def __init__(self, cls, names: tuple[str, ...]):
+        self.cls, self.names, self.seconds = cls, names, 0.0
+        self.originals = {name: getattr(cls, name) for name in names}
+
+    def __enter__(self):
+        for name, original in self.originals.items():
+            setattr(self.cls, name, self._timed(original))
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self.originals.items():
+            setattr(self.cls, name, original)
+
+    def _timed(self, original):
+        def call(model, *args):
             began = time.perf_counter()
             try:
-                return original(self, *args)
+                return original(model, *args)
             finally:
-                inside[0] += time.perf_counter() - began
+                self.seconds += time.perf_counter() - began
 
         return call
 
-    for name, original in originals.items():
-        setattr(cls, name, timed(original))
-    try:
-        for report in Trainer(request).run():
-            if isinstance(report, reports.Started):
-                start = time.perf_counter()
-                steps = report.total_steps
-                inside[0] = 0.0
-    finally:
-        for name, original in originals.items():
-            setattr(cls, name, original)
-    seconds = time.perf_counter() - start
-    return steps * batch_size / seconds, (seconds - inside[0]) / seconds
+
+def trainer_epochs(
+    kind: str, epochs: int, device: str, runs_dir: Path, inside: TimedMethods
+) -> Iterator[tuple[float, float]]:
+    """Seconds of each epoch of Trainer.run() from its Started report on, and of those the
+    seconds inside the model's methods; the clocks run only while the generator does. The
+    last epoch includes the run's finish."""
+    request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
+    run = Trainer(request).run()
+    for report in run:
+        if isinstance(report, reports.Started):
+            break
+    spent = in_model = 0.0
+    done = 0
+    while True:
+        began, model_before = time.perf_counter(), inside.seconds
+        report = next(run, None)
+        spent += time.perf_counter() - began
+        in_model += inside.seconds - model_before
+        if report is None:
+            yield spent, in_model
+            return
+        if isinstance(report, reports.Evaluation):
+            done += 1
+            if done < epochs:
+                yield spent, in_model
+                spent = in_model = 0.0
+
+
+def measure(kind: str, epochs: int, device: torch.device, runs: Path) -> dict[str, float]:
+    cls = model_class(kind)
+    batch_size = cls.config_class().batch_size
+    images_per_epoch = load_mnist_5k().steps_per_epoch(batch_size) * batch_size
+    hand_times: list[float] = []
+    engine_times: list[float] = []
+    inside_seconds = 0.0
+    with TimedMethods(cls, ("train_step", "evaluate")) as inside:
+        hand = hand_loop(kind, epochs, device)
+        engine = trainer_epochs(kind, epochs, str(device), runs, inside)
+        for _ in range(epochs):
+            hand_times.append(next(hand))
+            seconds, in_model = next(engine)
+            engine_times.append(seconds)
+            inside_seconds += in_model
+    per_epoch = [h / e for h, e in zip(hand_times[1:], engine_times[1:], strict=True)]
+    return {
+        "hand_images_per_s": round(images_per_epoch * epochs / sum(hand_times), 1),
+        "trainer_images_per_s": round(images_per_epoch * epochs / sum(engine_times), 1),
+        "ratio": round(statistics.median(per_epoch), 3),
+        "total_ratio": round(sum(hand_times) / sum(engine_times), 3),
+        "own_share": round(1 - inside_seconds / sum(engine_times), 4),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--kinds", default="vae,dcgan,cnn")
     args = parser.parse_args()
@@ -115,26 +155,12 @@ def main() -> None:
     figures = {}
     with tempfile.TemporaryDirectory() as runs:
         for kind in args.kinds.split(","):
-            hand, bare, engine, own = [], [], [], []
-            for _ in range(args.repeats):
-                with_tests, steps_only = hand_loop(kind, args.epochs, device)
-                hand.append(with_tests)
-                bare.append(steps_only)
-                rate, share = trainer_run(kind, args.epochs, args.device, Path(runs))
-                engine.append(rate)
-                own.append(share)
-            ratio = max(engine) / max(hand)
-            bare_ratio = max(engine) / max(bare)
-            own_share = sorted(own)[len(own) // 2]
-            print(f"{kind}: hand loop {max(hand):.0f} img/s ({max(bare):.0f} without its test "
-                  f"passes), Trainer {max(engine):.0f} img/s, ratio {ratio:.3f} "
-                  f"(bare {bare_ratio:.3f}); the Trainer's own work: {own_share:.1%} of its "
-                  f"time", flush=True)  # fmt: skip
-            figures.update({f"{kind}_hand_images_per_s": round(max(hand), 1),
-                            f"{kind}_trainer_images_per_s": round(max(engine), 1),
-                            f"{kind}_ratio": round(ratio, 3),
-                            f"{kind}_bare_ratio": round(bare_ratio, 3),
-                            f"{kind}_own_share": round(own_share, 4)})  # fmt: skip
+            found = measure(kind, args.epochs, device, Path(runs))
+            print(f"{kind}: hand loop {found['hand_images_per_s']:.0f} img/s, Trainer "
+                  f"{found['trainer_images_per_s']:.0f} img/s; ratio {found['ratio']:.3f} "
+                  f"(median of epochs; totals {found['total_ratio']:.3f}); the Trainer's own "
+                  f"work: {found['own_share']:.1%} of its time", flush=True)  # fmt: skip
+            figures.update({f"{kind}_{name}": value for name, value in found.items()})
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

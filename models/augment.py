@@ -24,3 +24,26 @@ def random_shift(images: Tensor, max_shift: int, flip: bool = False, fill: float
         mirror = torch.rand(n, device=images.device) < 0.5
         shifted = torch.where(mirror[:, None, None, None], shifted.flip(3), shifted)
     return shifted.contiguous()
+
+
+def random_affine(images: Tensor, rotation: float, scale: float, shear: float) -> Tensor:
+    """Rotate each image by up to `rotation` degrees, scale it by up to ±`scale` and shear it
+    horizontally by up to ±`shear`, about its centre, in one resampling pass; the uncovered
+    edge is zero (the background of normalised-to-[0, 1] digits)."""
+    n = images.shape[0]
+    device = images.device
+
+    def spread(limit: float) -> Tensor:
+        return (torch.rand(n, device=device) * 2 - 1) * limit
+
+    angle = spread(rotation * torch.pi / 180)
+    size = 1 + spread(scale)
+    slant = spread(shear)
+    cos, sin = torch.cos(angle) / size, torch.sin(angle) / size
+    zero = torch.zeros_like(cos)
+    # affine_grid maps each output pixel to where it samples the input.
+    theta = torch.stack(
+        [torch.stack([cos, slant - sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1
+    )
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.augment import random_shift
+from models.augment import random_affine, random_shift
 
 
 def test_shift_moves_content_by_at_most_the_limit_and_fills_the_edge():
@@ -23,4 +23,34 @@ def test_shift_moves_content_by_at_most_the_limit_and_fills_the_edge():
 def test_gradients_flow_through_a_shift():
     images = torch.rand(8, 1, 12, 12, requires_grad=True)
     random_shift(images, 1).sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0
+
+
+def test_an_affine_warp_with_no_limits_leaves_images_as_they_are():
+    images = torch.rand(4, 1, 12, 12)
+    torch.testing.assert_close(random_affine(images, 0.0, 0.0, 0.0), images)
+
+
+def test_an_affine_warp_turns_a_bar_by_at_most_the_limit():
+    torch.manual_seed(0)
+    images = torch.zeros(256, 1, 29, 29)
+    images[:, :, 14, 4:25] = 1.0  # a horizontal bar through the centre
+    turned = random_affine(images, 20.0, 0.0, 0.0)
+    assert turned.shape == images.shape
+    ys, xs = torch.meshgrid(torch.arange(29.0) - 14, torch.arange(29.0) - 14, indexing="ij")
+    # The bar's angle from its second moments: atan2(2 cov(x, y), var(x) - var(y)) / 2.
+    w = turned[:, 0]
+    mass = w.sum((1, 2))
+    var_x = (w * xs**2).sum((1, 2)) / mass
+    var_y = (w * ys**2).sum((1, 2)) / mass
+    cov = (w * xs * ys).sum((1, 2)) / mass
+    angles = torch.rad2deg(0.5 * torch.atan2(2 * cov, var_x - var_y)).abs()
+    assert angles.max() <= 20.5
+    assert angles.max() > 10  # some bars really turned
+    torch.testing.assert_close(mass, images.sum((1, 2, 3)), rtol=0.05, atol=0)  # ink is kept
+
+
+def test_gradients_flow_through_an_affine_warp():
+    images = torch.rand(8, 1, 12, 12, requires_grad=True)
+    random_affine(images, 10.0, 0.1, 0.1).sum().backward()
     assert images.grad is not None and images.grad.abs().sum() > 0

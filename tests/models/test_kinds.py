@@ -127,3 +127,50 @@ def test_a_dcgan_on_labelled_data_is_asked_for_classes():
     assert unlabelled.latent_classes(unlabelled.make_noise(3)) is None
     off = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
     assert not off.conditional and off.make_noise(3).shape == (3, 8)
+
+
+def test_a_classifier_warps_its_images_except_in_the_plain_finish(monkeypatch):
+    from models import classifier
+
+    warped = []
+
+    def counting(images, *limits):
+        warped.append(limits)
+        return images
+
+    monkeypatch.setattr(classifier, "random_affine", counting)
+    data = DataInfo((1, 28, 28), tuple("0123456789"))
+    config = classifier.CNNConfig(width=4, plain_finish=0.25, max_rotation=5.0)
+    model = classifier.CNN(config, data, torch.device("cpu"))
+    model.prepare(8)
+    batch = Batch(torch.rand(4, 1, 28, 28), torch.arange(4))
+    for _ in range(8):
+        model.train_step(batch)
+    assert len(warped) == 6  # the last quarter of the 8 steps trains on the images as they are
+    assert warped[0] == (5.0, config.max_scale, config.max_shear)
+
+    # A run resumed after 5 of its 8 steps knows from its saved schedule where it is.
+    first = classifier.CNN(config, data, torch.device("cpu"))
+    first.prepare(8)
+    for _ in range(5):
+        first.train_step(batch)
+    resumed = classifier.CNN(config, data, torch.device("cpu"))
+    resumed.prepare(8)
+    resumed.load_optimizer_state({k: v.state_dict() for k, v in first.optimizers().items()})
+    warped.clear()
+    for _ in range(3):
+        resumed.train_step(batch)
+    assert len(warped) == 1
+
+
+def test_a_classifier_saved_before_warping_existed_resumes_without_it():
+    from models.checkpoint import build_model
+
+    config = {
+        "kind": "cnn",
+        "hyperparameters": {"width": 4},
+        "dataset": {"image_shape": [1, 28, 28], "class_names": list("0123456789")},
+    }
+    model = build_model(config, torch.device("cpu"))
+    settings = model.config
+    assert (settings.max_rotation, settings.max_scale, settings.max_shear) == (0.0, 0.0, 0.0)

@@ -44,14 +44,16 @@ class CNNConfig:
         low=0.0, high=45.0,
     )  # fmt: skip
     max_scale: float = hyperparameter(
-        0.08, "Random zoom augmentation, up to this share in or out", low=0.0, high=0.5
-    )
+        0.08, "Random zoom augmentation, up to this share in or out", low=0.0, high=0.5,
+        advanced=True,
+    )  # fmt: skip
     max_shear: float = hyperparameter(
-        0.15, "Random slant augmentation (horizontal shear), up to this much", low=0.0, high=1.0
-    )
+        0.15, "Random slant augmentation (horizontal shear), up to this much", low=0.0,
+        high=1.0, advanced=True,
+    )  # fmt: skip
     plain_finish: float = hyperparameter(
         0.125, "Share of the run, at its end, trained on unaltered images so the model settles "
-        "on the real ones", low=0.0, high=1.0,
+        "on the real ones", low=0.0, high=1.0, advanced=True,
     )  # fmt: skip
     # Off by default: shifting the bundled digits by whole pixels did not help in short runs.
     max_shift: int = hyperparameter(

@@ -138,30 +138,31 @@ def run_vae(epochs: int) -> tuple[float, float]:
     train_loader, test_loader = loaders(128, 128, normalise=False)
     model = ExampleVAE()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    results = Path(tempfile.mkdtemp(prefix="vae-example-"))
-    start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        model.train()
-        for batch_index, (data, _) in enumerate(train_loader):
-            optimizer.zero_grad()
-            recon, mu, logvar = model(data)
-            loss = vae_loss(recon, data, mu, logvar)
-            loss.backward()
-            optimizer.step()
-            if batch_index % 10 == 0:  # the example prints the loss every 10 batches
-                loss.item()
-        model.eval()
-        total = 0.0
-        with torch.no_grad():
-            for i, (data, _) in enumerate(test_loader):
+    with tempfile.TemporaryDirectory(prefix="vae-example-") as folder:
+        results = Path(folder)
+        start = time.perf_counter()
+        for epoch in range(1, epochs + 1):
+            model.train()
+            train_loss = 0.0
+            for data, _ in train_loader:
+                optimizer.zero_grad()
                 recon, mu, logvar = model(data)
-                total += vae_loss(recon, data, mu, logvar).item()
-                if i == 0:  # the example saves 8 originals above their reconstructions
-                    comparison = torch.cat([data[:8], recon.view(-1, 1, 28, 28)[:8]])
-                    save_image(comparison, results / f"reconstruction_{epoch}.png", nrow=8)
-            sample = model.decode(torch.randn(64, 20))
-            save_image(sample.view(64, 1, 28, 28), results / f"sample_{epoch}.png")
-    return time.perf_counter() - start, total / len(test_loader.dataset)
+                loss = vae_loss(recon, data, mu, logvar)
+                loss.backward()
+                train_loss += loss.item()  # the example sums every step's loss for its report
+                optimizer.step()
+            model.eval()
+            total = 0.0
+            with torch.no_grad():
+                for i, (data, _) in enumerate(test_loader):
+                    recon, mu, logvar = model(data)
+                    total += vae_loss(recon, data, mu, logvar).item()
+                    if i == 0:  # the example saves 8 originals above their reconstructions
+                        comparison = torch.cat([data[:8], recon.view(-1, 1, 28, 28)[:8]])
+                        save_image(comparison, results / f"reconstruction_{epoch}.png", nrow=8)
+                sample = model.decode(torch.randn(64, 20))
+                save_image(sample.view(64, 1, 28, 28), results / f"sample_{epoch}.png")
+        return time.perf_counter() - start, total / len(test_loader.dataset)
 
 
 def main() -> None:

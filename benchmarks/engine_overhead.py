@@ -53,7 +53,7 @@ def hand_loop(kind: str, epochs: int, device: torch.device) -> Iterator[float]:
     torch.manual_seed(0)
     model = build_model(config, device)
     batch_size = cls.config_class().batch_size
-    model.prepare(epochs * data.steps_per_epoch(batch_size))
+    model.prepare(epochs * data.steps_per_epoch(batch_size), 0)
     model.train_mode(True)
     for epoch in range(epochs):
         start = time.perf_counter()

@@ -93,8 +93,9 @@ class ImageModel(ABC):
         return bool(self.capabilities & capability)
 
     # --- training ----------------------------------------------------------------------
-    def prepare(self, total_steps: int) -> None:  # noqa: B027 - optional hook
-        """Called once before training with the planned step count (for LR schedules)."""
+    def prepare(self, total_steps: int, done_steps: int = 0) -> None:  # noqa: B027 - optional hook
+        """Called before each training session with the planned step count of the whole run
+        and the steps already done (a resumed run), for schedules."""
 
     @abstractmethod
     def train_step(self, batch: Batch) -> dict[str, float]:

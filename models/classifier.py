@@ -137,7 +137,8 @@ class CNN(ImageModel):
         )  # fmt: skip
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
         self.mean = data.pixel_mean
-        self.plain_from: int | None = None  # the step after which images are not warped
+        self.plain_from: int | None = None  # the step from which images are not warped
+        self.steps_done = 0
 
     @classmethod
     def saved_settings(cls, hyperparameters: dict) -> dict:
@@ -155,9 +156,10 @@ class CNN(ImageModel):
             found["schedule"] = self.scheduler
         return found
 
-    def prepare(self, total_steps: int) -> None:
+    def prepare(self, total_steps: int, done_steps: int = 0) -> None:
         total_steps = max(total_steps, 1)
         self.plain_from = round(total_steps * (1 - self.config.plain_finish))
+        self.steps_done = done_steps
         if self.config.schedule == "one-cycle":
             self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
                 self.optimizer, max_lr=self.config.learning_rate, total_steps=total_steps + 1,
@@ -177,15 +179,10 @@ class CNN(ImageModel):
     def _inputs(self, images: Tensor) -> Tensor:
         return ((images - self.mean) / 0.3).contiguous(memory_format=self.memory_format)
 
-    def _steps_done(self) -> int:
-        # The schedule counts the steps and is saved with the run, so a resumed run knows
-        # where it is without a counter of its own.
-        return self.scheduler.last_epoch if self.scheduler is not None else 0
-
     def _augment(self, images: Tensor) -> Tensor:
         config = self.config
         warp = config.max_rotation or config.max_scale or config.max_shear
-        settling = self.plain_from is not None and self._steps_done() >= self.plain_from
+        settling = self.plain_from is not None and self.steps_done >= self.plain_from
         if warp and not settling:
             images = random_affine(images, config.max_rotation, config.max_scale, config.max_shear)
         if config.max_shift > 0 or self.data.flips_keep_label:
@@ -198,6 +195,7 @@ class CNN(ImageModel):
         loss = F.cross_entropy(logits, batch.labels, label_smoothing=self.config.label_smoothing)
         finite_step(self.optimizer, loss)
         self._advance_schedule()
+        self.steps_done += 1
         accuracy = (logits.argmax(1) == batch.labels).float().mean().item()
         return {
             "loss": loss.item(),

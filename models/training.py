@@ -375,7 +375,7 @@ class Loop:
         model, run = self.model, self.run_folder
         if self.state.get("rng") is not None:
             set_rng_state(model.device, self.state["rng"])
-        model.prepare(self.total_steps)
+        model.prepare(self.total_steps, self.step)
         if self.state.get("optimizers"):
             model.load_optimizer_state(self.state["optimizers"])
         if not self.state.get("fresh"):

@@ -149,18 +149,19 @@ def test_a_classifier_warps_its_images_except_in_the_plain_finish(monkeypatch):
     assert len(warped) == 6  # the last quarter of the 8 steps trains on the images as they are
     assert warped[0] == (5.0, config.max_scale, config.max_shear)
 
-    # A run resumed after 5 of its 8 steps knows from its saved schedule where it is.
-    first = classifier.CNN(config, data, torch.device("cpu"))
-    first.prepare(8)
-    for _ in range(5):
-        first.train_step(batch)
+    # A run resumed after 5 of its 8 steps is told where it is; one extended to 16 steps
+    # warps again until its own last quarter.
     resumed = classifier.CNN(config, data, torch.device("cpu"))
-    resumed.prepare(8)
-    resumed.load_optimizer_state({k: v.state_dict() for k, v in first.optimizers().items()})
+    resumed.prepare(8, done_steps=5)
     warped.clear()
     for _ in range(3):
         resumed.train_step(batch)
     assert len(warped) == 1
+    resumed.prepare(16, done_steps=8)
+    warped.clear()
+    for _ in range(8):
+        resumed.train_step(batch)
+    assert len(warped) == 4
 
 
 def test_a_classifier_saved_before_warping_existed_resumes_without_it():

@@ -32,6 +32,23 @@ FOLDER_ITEM = "__folder__"
 INT_LIMIT = 2**31 - 1
 
 
+MAX_DECIMALS = 8
+
+
+def decimals_for(value: float) -> int:
+    """Decimal places that show `value` unrounded (at most MAX_DECIMALS)."""
+    for places in range(MAX_DECIMALS):
+        if abs(round(value, places) - value) <= 1e-12 * max(1.0, abs(value)):
+            return places
+    return MAX_DECIMALS
+
+
+def put_float(box: QDoubleSpinBox, value: float) -> None:
+    # A saved or forked run may hold a finer value than the default (weight decay 2.5e-4).
+    box.setDecimals(max(box.decimals(), decimals_for(value)))
+    box.setValue(value)
+
+
 def field_widget(info: FieldInfo) -> tuple[QWidget, Any, Any]:
     """A widget for one hyperparameter with its getter and setter; range and help come from
     the config dataclass, so a new hyperparameter needs no studio code."""
@@ -55,11 +72,12 @@ def field_widget(info: FieldInfo) -> tuple[QWidget, Any, Any]:
         w = QDoubleSpinBox()
         low = -1e9 if info.low is None else info.low
         w.setRange(low, 1e9 if info.high is None else info.high)
-        # Enough decimals to show the smallest allowed value of a log-scale setting (1e-5).
+        # Enough decimals to show the smallest allowed value of a log-scale setting (1e-5),
+        # and always the default itself: a spin box rounds what it holds to what it shows.
         decimals = 2 - math.floor(math.log10(info.low)) if info.log_scale and low > 0 else 3
-        w.setDecimals(min(max(decimals, 3), 8))
+        w.setDecimals(min(max(decimals, 3, decimals_for(info.default)), MAX_DECIMALS))
         w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        get, put = w.value, lambda v, w=w: w.setValue(float(v))
+        get, put = w.value, lambda v, w=w: put_float(w, float(v))
     else:
         w = QLineEdit()
         get, put = w.text, lambda v, w=w: w.setText(str(v))

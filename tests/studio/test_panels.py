@@ -150,6 +150,20 @@ def test_form_is_built_from_the_config_dataclass(qtbot, catalog):
     assert request["kind"] == "vae" and request["fork_from"] is None
 
 
+def test_every_kind_trains_with_the_command_lines_defaults_from_the_window(qtbot, catalog):
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_catalog(catalog)
+    for kind, entry in catalog.kinds.items():
+        panel.kind.setCurrentIndex(panel.kind.findData(kind))
+        # Exact: a spin box showing 3 decimals once turned weight decay 5e-4 into 0.001.
+        assert panel.hyperparameters() == {f.name: f.default for f in entry.fields}, kind
+    panel.kind.setCurrentIndex(panel.kind.findData("cnn"))
+    panel.set_hyperparameters({"weight_decay": 0.00025, "learning_rate": 0.0123456})
+    assert panel.hyperparameters()["weight_decay"] == 0.00025  # a forked run's finer value
+    assert panel.hyperparameters()["learning_rate"] == 0.0123456
+
+
 def widget_of(form, name):
     for row in range(form.rowCount()):
         item = form.itemAt(row, form.ItemRole.FieldRole)

@@ -133,6 +133,10 @@ class ImageModel(ABC):
         """The class each latent asks a conditional model for; None for other models."""
         return None
 
+    def relabel(self, latents: Tensor, labels: Tensor) -> Tensor:
+        """The same latents asking a conditional model for other classes (class indices)."""
+        raise CapabilityError(f"this {self.title} was trained without classes")
+
     def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """A standard-normal latent batch: the prior of every generative kind so far."""
         if not self.can(Capability.GENERATE) or self.latent_dim is None:

@@ -177,6 +177,11 @@ class DCGAN(ImageModel):
         code = F.one_hot(labels.long(), self.classes).to(noise.dtype)
         return torch.cat([noise, code.to(noise.device)], dim=1)
 
+    def relabel(self, latents: Tensor, labels: Tensor) -> Tensor:
+        if not self.classes:
+            return super().relabel(latents, labels)
+        return self.with_class(latents[:, : self.config.latent_dim], labels.to(latents.device))
+
     def latent_classes(self, latents: Tensor) -> Tensor | None:
         if not self.classes:
             return None
@@ -277,5 +282,5 @@ class DCGAN(ImageModel):
         """Images from latents; `labels` (conditional runs) replaces the latents' class codes."""
         latent = latent.to(self.device)
         if labels is not None and self.classes:
-            latent = self.with_class(latent[:, : self.config.latent_dim], labels)
+            latent = self.relabel(latent, labels)
         return (self.generator_ema(latent) + 1) / 2

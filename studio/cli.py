@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     between.add_argument("--steps", type=int, default=10)
     between.add_argument("--path", choices=("slerp", "lerp"), default="slerp")
     between.add_argument("--seeds", type=int, nargs=2, default=(1, 2), metavar=("A", "B"))
+    between.add_argument(
+        "--labels", nargs=2, metavar=("A", "B"), help="classes of the two ends (runs with classes)"
+    )
     between.add_argument("-o", "--output", type=Path, required=True, help="strip .png or .gif")
     between.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 

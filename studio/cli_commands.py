@@ -158,6 +158,7 @@ def command_sample(args: argparse.Namespace) -> int:
 
 
 def command_interpolate(args: argparse.Namespace) -> int:
+    import torch
 
     from models.base import Capability
     from models.export import save_strip
@@ -167,8 +168,10 @@ def command_interpolate(args: argparse.Namespace) -> int:
     model = load_capable(args, Capability.GENERATE, "has no latent space")
     if not 2 <= args.steps <= 256:
         raise ValueError("--steps must be between 2 and 256")
-    a, b = (seed_latent(model, s) for s in args.seeds)
-    images = model.decode(path(a, b, args.steps, args.path)).cpu()
+    ends = torch.stack([seed_latent(model, s) for s in args.seeds])
+    if args.labels:
+        ends = model.relabel(ends, torch.tensor([class_index(model, n) for n in args.labels]))
+    images = model.decode(path(ends[0], ends[1], args.steps, args.path)).cpu()
     save_strip(args.output, images)
     print(f"wrote a {args.steps}-step {args.path} strip to {args.output}")
     return 0

@@ -1,5 +1,6 @@
-"""An end point of a latent path: a random seed, a test image picked from a gallery, or an
-image file dropped onto it (for kinds that can encode)."""
+"""An end point of a latent path: a random seed (for a model trained with classes, optionally
+asking for a chosen class), a test image picked from a gallery, or an image file dropped onto it
+(for kinds that can encode)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QGroupBox,
@@ -95,6 +97,11 @@ class EndPoint(QGroupBox):
         self.reroll.setToolTip("A new random seed")
         self.pick = QPushButton("Test image...")
         self.pick.setToolTip("Start from a test image, encoded by the model")
+        self.label = QComboBox()
+        self.label.setToolTip(
+            "The class this end point asks the generator for; a seed alone picks one at random"
+        )
+        self.label.setVisible(False)
         self.source = QLabel()
         self.source.setWordWrap(True)
 
@@ -103,6 +110,7 @@ class EndPoint(QGroupBox):
         row.addWidget(self.reroll)
         side = QVBoxLayout()
         side.addLayout(row)
+        side.addWidget(self.label)
         side.addWidget(self.pick)
         side.addWidget(self.source)
         layout = QHBoxLayout(self)
@@ -112,14 +120,26 @@ class EndPoint(QGroupBox):
         self.seed.valueChanged.connect(self._seed_typed)
         self.reroll.clicked.connect(lambda: self.seed.setValue(random.randint(0, MAX_SEED)))
         self.pick.clicked.connect(self.ask_test_image)
+        self.label.currentIndexChanged.connect(lambda _: self._seed_typed(self.seed.value()))
         self.set_capabilities(False, "model")
 
     # --- what it stands for ----------------------------------------------------------------
     def spec(self) -> dict[str, Any]:
         return dict(self._spec)
 
-    def set_capabilities(self, can_encode: bool, model_title: str) -> None:
+    def set_capabilities(
+        self, can_encode: bool, model_title: str, classes: list[str] | tuple = ()
+    ) -> None:
         self.can_encode, self.model_title = can_encode, model_title
+        self.label.blockSignals(True)
+        self.label.clear()
+        self.label.addItem("Class the seed picks", None)
+        for index, name in enumerate(classes):
+            self.label.addItem(f"Class {name}", index)
+        self.label.blockSignals(False)
+        self.label.setVisible(bool(classes))
+        if self._spec.get("label") is not None:
+            self._spec = {"source": "seed", "seed": self.seed.value()}
         self.pick.setEnabled(can_encode)
         if can_encode:
             self.setToolTip("A seed, a test image, or drop an image file here to encode it")
@@ -130,7 +150,12 @@ class EndPoint(QGroupBox):
         self._describe()
 
     def use_seed(self) -> None:
-        self._set({"source": "seed", "seed": self.seed.value()}, None)
+        self._seed_typed(self.seed.value())
+
+    def choose_label(self, index: int | None) -> None:
+        """Ask for class `index` (None: the class the seed picks) from a seed."""
+        self.label.setCurrentIndex(max(self.label.findData(index), 0))
+        self.use_seed()
 
     def set_test_image(self, index: int) -> None:
         pixels = self.gallery["images"][index] if self.gallery else None
@@ -140,7 +165,10 @@ class EndPoint(QGroupBox):
         self._set({"source": "file", "path": path}, pixels)
 
     def _seed_typed(self, value: int) -> None:
-        self._set({"source": "seed", "seed": value}, None)
+        spec: dict[str, Any] = {"source": "seed", "seed": value}
+        if self.label.currentData() is not None:
+            spec["label"] = int(self.label.currentData())
+        self._set(spec, None)
 
     def _set(self, spec: dict[str, Any], pixels: np.ndarray | None) -> None:
         self._spec = spec
@@ -152,6 +180,8 @@ class EndPoint(QGroupBox):
         spec = self._spec
         if spec["source"] == "seed":
             text = f"random latent, seed {spec['seed']}"
+            if spec.get("label") is not None:
+                text += f", drawn as {self.label.currentText().removeprefix('Class ')}"
             self.picture.setText("seed")
         elif spec["source"] == "test":
             text = f"test image {spec['index']}"

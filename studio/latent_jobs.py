@@ -3,7 +3,8 @@
 Every job takes the token of the run it was asked for: the worker keeps one opened run in its
 cache, and a job meant for a run that has since been replaced is dropped instead of decoding
 with the wrong model. End points travel as plain specs:
-{"source": "seed", "seed": 7}, {"source": "test", "index": 12} or {"source": "file", "path": p}.
+{"source": "seed", "seed": 7} (with "label": 3, a conditional model's class 3), {"source": "test",
+"index": 12} or {"source": "file", "path": p}.
 Everything returned is plain data or CPU numpy arrays (images are uint8 (N, H, W, C)).
 """
 
@@ -108,7 +109,12 @@ def _endpoint(state: dict[str, Any], spec: dict[str, Any]):
 
     model, source = state["model"], spec["source"]
     if source == "seed":
-        return seed_latent(model, spec["seed"])
+        latent = seed_latent(model, spec["seed"])
+        if spec.get("label") is None:
+            return latent
+        import torch
+
+        return model.relabel(latent[None], torch.tensor([int(spec["label"])]))[0]
     if source == "test":
         return _encoded(state)["latents"][int(spec["index"])]
     if source == "file":

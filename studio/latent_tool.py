@@ -91,7 +91,9 @@ class ExplorerTool(QWidget):
         for endpoint in self.endpoints:
             endpoint.gallery = None
             if info is not None:
-                endpoint.set_capabilities(info["can_encode"], info["title"])
+                endpoint.set_capabilities(
+                    info["can_encode"], info["title"], info.get("conditional_classes", [])
+                )
         if info is not None:
             self.request()
 

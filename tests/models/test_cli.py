@@ -88,7 +88,9 @@ def test_errors_are_one_line_without_a_traceback(trained_runs, tmp_path, capsys)
 
 def test_a_conditional_dcgan_samples_a_chosen_class(trained_runs, tmp_path):
     from models.checkpoint import load_model
-    from models.grids import to_uint8
+    from models.grids import make_grid, to_uint8
+    from models.latent import path
+    from models.latent_map import seed_latent
 
     model = load_model(Run.open(trained_runs["dcgan"]), "cpu")
     assert model.conditional
@@ -101,6 +103,16 @@ def test_a_conditional_dcgan_samples_a_chosen_class(trained_runs, tmp_path):
     noise = model.make_noise(5, generator)
     expected = model.sample(5, noise=noise, labels=torch.full((5,), 7))
     assert np.array_equal(sevens, to_uint8(expected)[..., 0])
+
+    # A strip from a 3 to an 8, from the default seeds' noise.
+    strip = tmp_path / "3to8.png"
+    assert cli("interpolate", trained_runs["dcgan"], "--labels", "3", "8", "-o", strip) == 0
+    ends = model.relabel(torch.stack([seed_latent(model, 1), seed_latent(model, 2)]),
+                         torch.tensor([3, 8]))  # fmt: skip
+    frames = to_uint8(model.decode(path(ends[0], ends[1], 10, "slerp")))
+    with Image.open(strip) as image:
+        assert np.array_equal(np.asarray(image), make_grid(frames, columns=10)[..., 0])
+    assert cli("interpolate", trained_runs["dcgan"], "--labels", "3", "x", "-o", strip) == 1
 
 
 def test_ctrl_c_stops_training_with_a_checkpoint(tmp_path):

@@ -175,3 +175,17 @@ def test_a_classifier_saved_before_warping_existed_resumes_without_it():
     model = build_model(config, torch.device("cpu"))
     settings = model.config
     assert (settings.max_rotation, settings.max_scale, settings.max_shear) == (0.0, 0.0, 0.0)
+
+
+def test_a_conditional_dcgan_relabels_latents_and_others_refuse():
+    from models.gan import DCGAN, DCGANConfig
+
+    digits = DataInfo((1, 28, 28), tuple("0123456789"))
+    model = DCGAN(DCGANConfig(latent_dim=8, width=8), digits, torch.device("cpu"))
+    latents = model.make_noise(4, torch.Generator().manual_seed(0))
+    relabelled = model.relabel(latents, torch.tensor([3, 3, 8, 0]))
+    assert model.latent_classes(relabelled).tolist() == [3, 3, 8, 0]
+    assert torch.equal(relabelled[:, :8], latents[:, :8])  # the noise is kept
+    unconditional = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
+    with pytest.raises(CapabilityError, match="without classes"):
+        unconditional.relabel(unconditional.make_noise(2), torch.tensor([1, 2]))

@@ -82,6 +82,7 @@ def test_interpolation_strip_follows_the_settings_and_exports(qtbot, explorer, h
     open_and_wait(qtbot, explorer, headless_run)
     tool = explorer.interpolation
     qtbot.waitUntil(lambda: tool.frames is not None, timeout=WAIT_MS)
+    assert not tool.start.label.isVisibleTo(tool.start)  # a VAE has no classes to ask for
     tool.steps.setValue(16)
     qtbot.waitUntil(lambda: len(tool.frames) == 16, timeout=WAIT_MS)
     assert tool.frames.shape == (16, 28, 28, 1) and tool.strip.image is not None
@@ -281,6 +282,23 @@ def test_a_dcgan_explores_from_seeds_and_refuses_images(qtbot, explorer, generat
     tool = explorer.interpolation
     qtbot.waitUntil(lambda: tool.frames is not None, timeout=WAIT_MS)
     assert not tool.start.pick.isEnabled()
+    # End points can ask the conditional DCGAN for a class: morph a 3 into an 8.
+    assert tool.start.label.isVisibleTo(tool.start) and tool.start.label.count() == 11
+    idle(qtbot, explorer)
+    before = tool.frames.copy()
+    tool.start.choose_label(3)
+    tool.end.choose_label(8)
+    assert tool.start.spec() == {"source": "seed", "seed": 1, "label": 3}
+    assert "drawn as 3" in tool.start.source.text()
+    qtbot.waitUntil(lambda: not np.array_equal(tool.frames[0], before[0]), timeout=WAIT_MS)
+    idle(qtbot, explorer)
+    chosen = tool.frames.copy()
+    tool.start.seed.setValue(5)  # another seed keeps the chosen class
+    assert tool.start.spec() == {"source": "seed", "seed": 5, "label": 3}
+    idle(qtbot, explorer)
+    assert not np.array_equal(tool.frames[0], chosen[0])
+    tool.start.choose_label(None)
+    assert tool.start.spec() == {"source": "seed", "seed": 5}
     picture = tmp_path / "digit.png"
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(picture)
     drop(tool.start, picture)

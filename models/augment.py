@@ -1,5 +1,5 @@
-"""Batch augmentations built from indexing, so they run on any device in one pass and
-gradients flow through them."""
+"""Batch augmentations built from indexing or one resampling pass, so they run on any device
+over the whole batch at once and gradients flow through them."""
 
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ def random_shift(images: Tensor, max_shift: int, flip: bool = False, fill: float
 
 
 def random_affine(images: Tensor, rotation: float, scale: float, shear: float) -> Tensor:
-    """Rotate each image by up to `rotation` degrees, scale it by up to ±`scale` and shear it
-    horizontally by up to ±`shear`, about its centre, in one resampling pass; the uncovered
-    edge is zero (the background of normalised-to-[0, 1] digits)."""
+    """Slant each image by a horizontal shear of up to ±`shear`, rotate it by up to `rotation`
+    degrees and zoom it by up to ±`scale`, about its centre, in one resampling pass. The
+    uncovered edge is zero: the background of the digits it is meant for, black corners on
+    photos (square images only: the grid's coordinates are normalised per axis)."""
     n = images.shape[0]
     device = images.device
 
@@ -39,11 +40,16 @@ def random_affine(images: Tensor, rotation: float, scale: float, shear: float) -
     angle = spread(rotation * torch.pi / 180)
     size = 1 + spread(scale)
     slant = spread(shear)
+    # affine_grid maps each output pixel to where it samples the input, so the matrix is the
+    # inverse warp: (rotation / size) @ shear, each factor a random one of its kind.
     cos, sin = torch.cos(angle) / size, torch.sin(angle) / size
     zero = torch.zeros_like(cos)
-    # affine_grid maps each output pixel to where it samples the input.
     theta = torch.stack(
-        [torch.stack([cos, slant - sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1
+        [
+            torch.stack([cos, cos * slant - sin, zero], 1),
+            torch.stack([sin, sin * slant + cos, zero], 1),
+        ],
+        1,
     )
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")

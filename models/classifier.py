@@ -3,6 +3,7 @@ one-cycle or cosine learning-rate schedule."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -137,6 +138,7 @@ class CNN(ImageModel):
         )  # fmt: skip
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
         self.mean = data.pixel_mean
+        self.total_steps = 1  # of the whole run, as planned by prepare()
         self.plain_from: int | None = None  # the step from which images are not warped
         self.steps_done = 0
 
@@ -157,16 +159,36 @@ class CNN(ImageModel):
         return found
 
     def prepare(self, total_steps: int, done_steps: int = 0) -> None:
-        total_steps = max(total_steps, 1)
-        self.plain_from = round(total_steps * (1 - self.config.plain_finish))
+        self.total_steps = max(total_steps, 1)
+        self.plain_from = round(self.total_steps * (1 - self.config.plain_finish))
         self.steps_done = done_steps
+        self.scheduler = self._new_schedule()
+
+    def _new_schedule(self) -> torch.optim.lr_scheduler.LRScheduler:
         if self.config.schedule == "one-cycle":
-            self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
-                self.optimizer, max_lr=self.config.learning_rate, total_steps=total_steps + 1,
-                pct_start=0.25,
+            return torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer, max_lr=self.config.learning_rate,
+                total_steps=self.total_steps + 1, pct_start=0.25,
             )  # fmt: skip
-        else:
-            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, total_steps)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, self.total_steps)
+
+    def load_optimizer_state(self, state: dict) -> None:
+        saved = state.get("schedule") or {}
+        length = saved.get("total_steps", saved.get("T_max"))
+        planned = self.total_steps + (1 if self.config.schedule == "one-cycle" else 0)
+        if self.scheduler is None or length is None or length == planned:
+            super().load_optimizer_state(state)
+            return
+        # A run extended to more epochs: the momentum carries on, and the schedule is planned
+        # anew over the new length and moved to where the run is, instead of staying finished.
+        self.optimizer.load_state_dict(state["sgd"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = group.get("initial_lr", self.config.learning_rate)
+        self.scheduler = self._new_schedule()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "step() before optimizer.step()": on purpose
+            for _ in range(self.steps_done):
+                self._advance_schedule()
 
     def _advance_schedule(self) -> None:
         if self.scheduler is None:

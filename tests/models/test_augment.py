@@ -31,23 +31,48 @@ def test_an_affine_warp_with_no_limits_leaves_images_as_they_are():
     torch.testing.assert_close(random_affine(images, 0.0, 0.0, 0.0), images)
 
 
+def moments(images):
+    """Second moments (x², y², xy) of each image's ink about the image centre."""
+    size = images.shape[-1]
+    ys, xs = torch.meshgrid(torch.arange(size) - size // 2, torch.arange(size) - size // 2,
+                            indexing="ij")  # fmt: skip
+    w = images[:, 0]
+    mass = w.sum((1, 2))
+    return ((w * xs**2).sum((1, 2)) / mass, (w * ys**2).sum((1, 2)) / mass,
+            (w * xs * ys).sum((1, 2)) / mass)  # fmt: skip
+
+
 def test_an_affine_warp_turns_a_bar_by_at_most_the_limit():
     torch.manual_seed(0)
     images = torch.zeros(256, 1, 29, 29)
     images[:, :, 14, 4:25] = 1.0  # a horizontal bar through the centre
     turned = random_affine(images, 20.0, 0.0, 0.0)
     assert turned.shape == images.shape
-    ys, xs = torch.meshgrid(torch.arange(29.0) - 14, torch.arange(29.0) - 14, indexing="ij")
-    # The bar's angle from its second moments: atan2(2 cov(x, y), var(x) - var(y)) / 2.
-    w = turned[:, 0]
-    mass = w.sum((1, 2))
-    var_x = (w * xs**2).sum((1, 2)) / mass
-    var_y = (w * ys**2).sum((1, 2)) / mass
-    cov = (w * xs * ys).sum((1, 2)) / mass
+    var_x, var_y, cov = moments(turned)
     angles = torch.rad2deg(0.5 * torch.atan2(2 * cov, var_x - var_y)).abs()
     assert angles.max() <= 20.5
     assert angles.max() > 10  # some bars really turned
-    torch.testing.assert_close(mass, images.sum((1, 2, 3)), rtol=0.05, atol=0)  # ink is kept
+    ink = turned.sum((1, 2, 3))
+    torch.testing.assert_close(ink, images.sum((1, 2, 3)), rtol=0.05, atol=0)  # ink is kept
+
+
+def test_an_affine_warp_slants_a_vertical_bar_by_at_most_the_limit():
+    torch.manual_seed(0)
+    images = torch.zeros(256, 1, 29, 29)
+    images[:, :, 4:25, 14] = 1.0  # a vertical bar through the centre
+    _, var_y, cov = moments(random_affine(images, 0.0, 0.0, 0.3))
+    slope = (cov / var_y).abs()  # x moves by slope * y along a slanted bar
+    assert slope.max() <= 0.32 and slope.max() > 0.2
+
+
+def test_an_affine_warp_zooms_by_at_most_the_limit():
+    torch.manual_seed(0)
+    images = torch.zeros(256, 1, 41, 41)
+    images[:, :, 10:31, 20] = 1.0  # 21 pixels tall
+    _, var_y, _ = moments(random_affine(images, 0.0, 0.2, 0.0))
+    factor = (var_y / moments(images)[1]).sqrt()  # how much longer the bar got
+    assert factor.min() >= 0.78 and factor.max() <= 1.22
+    assert factor.max() > 1.12 and factor.min() < 0.88
 
 
 def test_gradients_flow_through_an_affine_warp():

@@ -1,6 +1,7 @@
 """Every registered kind keeps the interface's promises (shapes, ranges, capabilities)."""
 
 import dataclasses
+import warnings
 
 import pytest
 import torch
@@ -189,3 +190,37 @@ def test_a_conditional_dcgan_relabels_latents_and_others_refuse():
     unconditional = DCGAN(DCGANConfig(latent_dim=8, width=8, conditional=False), digits, "cpu")
     with pytest.raises(CapabilityError, match="without classes"):
         unconditional.relabel(unconditional.make_noise(2), torch.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("schedule", ["one-cycle", "cosine"])
+def test_an_extended_classifier_run_plans_its_schedule_anew(schedule):
+    from models.classifier import CNN, CNNConfig
+
+    data = DataInfo((1, 28, 28), tuple("0123456789"))
+    config = CNNConfig(width=4, schedule=schedule)
+    batch = Batch(torch.rand(4, 1, 28, 28), torch.arange(4))
+    first = CNN(config, data, torch.device("cpu"))
+    first.prepare(8)
+    for _ in range(8):
+        first.train_step(batch)
+    assert first.optimizer.param_groups[0]["lr"] < 1e-3  # the planned end: annealed
+    saved = {name: part.state_dict() for name, part in first.optimizers().items()}
+
+    # Resumed to 16 steps in all: the rate is where a 16-step plan has it at step 8.
+    extended = CNN(config, data, torch.device("cpu"))
+    extended.prepare(16, done_steps=8)
+    extended.load_optimizer_state(saved)
+    planned = CNN(config, data, torch.device("cpu"))
+    planned.prepare(16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stepping the schedule alone, on purpose
+        for _ in range(8):
+            planned._advance_schedule()
+    rate = extended.optimizer.param_groups[0]["lr"]
+    assert rate == pytest.approx(planned.optimizer.param_groups[0]["lr"]) and rate > 0.02
+    momentum = first.optimizer.state[next(iter(first.net.parameters()))]["momentum_buffer"]
+    kept = extended.optimizer.state[next(iter(extended.net.parameters()))]["momentum_buffer"]
+    assert torch.equal(kept, momentum)
+    for _ in range(8):
+        extended.train_step(batch)
+    assert extended.optimizer.param_groups[0]["lr"] < 1e-3

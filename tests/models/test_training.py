@@ -44,7 +44,8 @@ def test_a_run_folder_is_complete_and_reports_are_batched(tmp_path, monkeypatch)
     assert samples.grid.dtype.name == "uint8" and samples.reconstructions is not None
 
 
-# The CNN draws random warps until the last eighth of its steps; the stop falls before that.
+# The CNN draws random warps until the last eighth of its 140 steps (from step 122), so the
+# resumed part must know where the run is to warp (or not) as the whole run did.
 @pytest.mark.parametrize("kind", ["vae", "cnn"])
 def test_resume_continues_bit_for_bit(tmp_path, kind):
     whole, _ = train(kind, tmp_path / "whole", epochs=2, seed=7)

@@ -118,11 +118,14 @@ class ImageModel(ABC):
             net.train(training)
 
     # --- what the kind can do ----------------------------------------------------------
+    # Every run saves all its settings, so a field missing from a saved run was added since;
+    # these are the values that match how such a run was trained (not today's defaults).
+    settings_before_fields: ClassVar[dict[str, Any]] = {}
+
     @classmethod
     def saved_settings(cls, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        """A run's saved settings brought up to date: a field added since the run was saved
-        gets the value that matches how the run was trained, not today's default."""
-        return hyperparameters
+        """A run's saved settings brought up to date with `settings_before_fields`."""
+        return {**cls.settings_before_fields, **hyperparameters}
 
     @property
     def conditional(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -117,6 +118,10 @@ class CNN(ImageModel):
     default_epochs = 8
     needs_labels = True
     primary_metric = Metric("test_accuracy", higher_is_better=True)
+    # Runs from before warps existed trained on the images as they are.
+    settings_before_fields: ClassVar[dict[str, Any]] = {
+        "max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0
+    }  # fmt: skip
 
     def __init__(self, config: CNNConfig, data: DataInfo, device):
         super().__init__(config, data, device)
@@ -141,13 +146,6 @@ class CNN(ImageModel):
         self.total_steps = 1  # of the whole run, as planned by prepare()
         self.plain_from: int | None = None  # the step from which images are not warped
         self.steps_done = 0
-
-    @classmethod
-    def saved_settings(cls, hyperparameters: dict) -> dict:
-        # Every run saves all its settings, so missing warp fields mean a run from before
-        # they existed, and those trained on unwarped images.
-        before = {"max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0}
-        return {**before, **hyperparameters}
 
     def networks(self) -> dict[str, nn.Module]:
         return {"cnn": self.net}

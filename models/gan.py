@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -124,6 +125,8 @@ class DCGAN(ImageModel):
     config_class = DCGANConfig
     default_epochs = 200  # long: a GAN is usually watched and stopped by hand
     primary_metric = Metric("test_d_accuracy", higher_is_better=False)
+    # Runs from before classes existed were unconditional.
+    settings_before_fields: ClassVar[dict[str, Any]] = {"conditional": False}
 
     def __init__(self, config: DCGANConfig, data: DataInfo, device):
         super().__init__(config, data, device)
@@ -157,12 +160,6 @@ class DCGAN(ImageModel):
     @property
     def conditional(self) -> bool:
         return self.classes > 0
-
-    @classmethod
-    def saved_settings(cls, hyperparameters: dict) -> dict:
-        # Every run saves all its settings, so a missing `conditional` means a run from
-        # before the field existed, and those were unconditional.
-        return {"conditional": False, **hyperparameters}
 
     def load_weights(self, flat: dict[str, Tensor]) -> None:
         # Earlier versions kept the discriminator's score layer as the last of its `body`.

@@ -319,7 +319,12 @@ class TrainPanel(QWidget):
     def prepare_fork(self, path: str | Path, config: dict[str, Any]) -> None:
         """Fill the form from a run; Train then starts a new run from its weights."""
         self._select(self.kind, config["kind"])
-        self.set_hyperparameters(config.get("hyperparameters", {}))
+        saved = config.get("hyperparameters", {})
+        if self.catalog is not None and config["kind"] in self.catalog.kinds:
+            # As the engine reads the run: a setting added since it was saved is filled with
+            # what the run trained with, not with today's default.
+            saved = {**self.catalog.kinds[config["kind"]].settings_before_fields, **saved}
+        self.set_hyperparameters(saved)
         self.select_dataset(config["dataset"]["name"])
         training = config.get("training", {})
         self.seed.setValue(int(training.get("seed", self.seed.value())))

@@ -164,6 +164,23 @@ def test_every_kind_trains_with_the_command_lines_defaults_from_the_window(qtbot
     assert panel.hyperparameters()["learning_rate"] == 0.0123456
 
 
+def test_forking_an_older_run_keeps_what_it_trained_with(qtbot, catalog, tmp_path):
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_catalog(catalog)
+    # Saved before warps (CNN) and classes (DCGAN) existed: the form must not switch them on.
+    older_cnn = {"kind": "cnn", "dataset": {"name": "mnist-5k"},
+                 "hyperparameters": {"learning_rate": 0.05, "width": 16}}  # fmt: skip
+    panel.prepare_fork(tmp_path / "old-cnn", older_cnn)
+    values = panel.hyperparameters()
+    assert values["learning_rate"] == 0.05 and values["max_rotation"] == 0.0
+    assert values["plain_finish"] == 0.0
+    panel.cancel_fork()
+    older_gan = {"kind": "dcgan", "dataset": {"name": "mnist-5k"}, "hyperparameters": {}}
+    panel.prepare_fork(tmp_path / "old-gan", older_gan)
+    assert panel.hyperparameters()["conditional"] is False
+
+
 def widget_of(form, name):
     for row in range(form.rowCount()):
         item = form.itemAt(row, form.ItemRole.FieldRole)

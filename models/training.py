@@ -16,6 +16,7 @@ import torch
 from models import reports
 from models.base import Capability, ImageModel
 from models.checkpoint import build_model, load_model, load_state, save_checkpoint
+from models.cpu_share import CoreShare
 from models.data import DatasetError, ImageDataset, LoadCancelled, load_dataset
 from models.devices import describe_device, resolve_device, rng_state, set_rng_state
 from models.grids import make_grid, pair_grid, save_png, to_uint8
@@ -370,8 +371,30 @@ class Loop:
             yield reports.Notice("warning", message)
             self.trainer.pause()
 
+    def share_cores(self) -> Iterator[reports.Report]:
+        """Use this run's share of the CPU cores, given the runs training beside it."""
+        threads = self.share.threads()
+        if threads == torch.get_num_threads():
+            return
+        torch.set_num_threads(threads)
+        others = self.share.others
+        if others:
+            runs = "run" if others == 1 else "runs"
+            message = (f"{others} other training {runs} on this computer: this one uses "
+                       f"{threads} of the {self.share.cores} CPU threads")  # fmt: skip
+        else:
+            message = f"Training alone again: all {threads} CPU threads"
+        yield reports.Notice("info", message)
+
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> Iterator[reports.Report]:
+        threads_before = torch.get_num_threads()
+        try:
+            yield from self._run()
+        finally:
+            torch.set_num_threads(threads_before)
+
+    def _run(self) -> Iterator[reports.Report]:
         model, run = self.model, self.run_folder
         if self.state.get("rng") is not None:
             set_rng_state(model.device, self.state["rng"])
@@ -391,6 +414,10 @@ class Loop:
         )  # fmt: skip
         self.write_status("running")
         yield reports.StateChanged("running", step=self.step)
+        self.share = None
+        if model.device.type == "cpu":
+            self.share = CoreShare(run.path.parent, torch.get_num_threads())
+            yield from self.share_cores()
         if self.state.get("fresh"):
             grid = self.samples()
             if grid is not None:
@@ -415,6 +442,8 @@ class Loop:
                         yield grid
                 if time.perf_counter() - self.last_checkpoint > CHECKPOINT_INTERVAL:
                     yield self.checkpoint()
+                if self.share is not None and self.share.due():
+                    yield from self.share_cores()
             yield from self.flush()
             yield self.evaluate()
             if time.perf_counter() - self.last_checkpoint >= MIN_CHECKPOINT_GAP:

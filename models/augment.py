@@ -37,19 +37,19 @@ def random_affine(images: Tensor, rotation: float, scale: float, shear: float) -
     def spread(limit: float) -> Tensor:
         return (torch.rand(n, device=device) * 2 - 1) * limit
 
-    angle = spread(rotation * torch.pi / 180)
-    size = 1 + spread(scale)
-    slant = spread(shear)
-    # affine_grid maps each output pixel to where it samples the input, so the matrix is the
-    # inverse warp: (rotation / size) @ shear, each factor a random one of its kind.
-    cos, sin = torch.cos(angle) / size, torch.sin(angle) / size
-    zero = torch.zeros_like(cos)
-    theta = torch.stack(
-        [
-            torch.stack([cos, cos * slant - sin, zero], 1),
-            torch.stack([sin, sin * slant + cos, zero], 1),
-        ],
-        1,
-    )
+    theta = affine_theta(spread(rotation * torch.pi / 180), 1 + spread(scale), spread(shear))
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
+
+
+def affine_theta(angle: Tensor, size: Tensor, slant: Tensor) -> Tensor:
+    """affine_grid's matrices (n x 2 x 3) for rotations by `angle` (radians), zooms by `size`
+    and horizontal shears by `slant`. affine_grid maps each output pixel to where it samples
+    the input, so each matrix is the inverse warp: (rotation / size) @ shear."""
+    cos, sin = torch.cos(angle) / size, torch.sin(angle) / size
+    zero = torch.zeros_like(cos)
+    rows = (
+        torch.stack([cos, cos * slant - sin, zero], 1),
+        torch.stack([sin, sin * slant + cos, zero], 1),
+    )
+    return torch.stack(rows, 1)

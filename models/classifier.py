@@ -175,12 +175,14 @@ class CNN(ImageModel):
         saved = state.get("schedule") or {}
         length = saved.get("total_steps", saved.get("T_max"))
         planned = self.total_steps + (1 if self.config.schedule == "one-cycle" else 0)
-        if self.scheduler is None or length is None or length == planned:
+        if self.scheduler is None or length == planned or (length is None and not self.steps_done):
             super().load_optimizer_state(state)
             return
-        # A run extended to more epochs: the momentum carries on, and the schedule is planned
-        # anew over the new length and moved to where the run is, instead of staying finished.
-        self.optimizer.load_state_dict(state["sgd"])
+        # A run extended to more epochs (or saved without its schedule): the momentum carries
+        # on, and the schedule is planned anew over the whole length and moved to where the run
+        # is, instead of staying finished.
+        if "sgd" in state:
+            self.optimizer.load_state_dict(state["sgd"])
         for group in self.optimizer.param_groups:
             group["lr"] = group.get("initial_lr", self.config.learning_rate)
         self.scheduler = self._new_schedule()

@@ -3,8 +3,14 @@
 PyTorch's CPU worker threads wait for each other by spinning. Two processes that each start
 a thread per core therefore keep taking each other's cores mid-wait, and both crawl: two
 default CNN runs on 2 cores took 1.45 s a step each instead of 33 ms. A run that knows how
-many others are training gives itself its share of the cores (76 ms a step each, one thread
+many others are training gives itself its share of the cores (75 ms a step each, one thread
 apiece) and takes them all back when it is alone again.
+
+Only runs in the same runs folder are seen. A run counts while its status says "running",
+was written in the last FRESH_FOR seconds (running runs rewrite it every CHECK_INTERVAL), its
+process is alive and its device is the CPU; a crashed, suspended or GPU run does not.
+Thread counts change floating-point sums, so a run that shared its cores is not bit for bit
+the run it would have been alone; IMAGE_STUDIO_SHARE_CORES=0 turns sharing off.
 """
 
 from __future__ import annotations
@@ -13,38 +19,62 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
-CHECK_INTERVAL = 10.0  # seconds between looks at the other runs
+CHECK_INTERVAL = 10.0  # seconds between looks at the other runs (and rewrites of our status)
+FRESH_FOR = 60.0  # a "running" status older than this is a run that stopped without saying
+
+
+def sharing_enabled() -> bool:
+    return os.environ.get("IMAGE_STUDIO_SHARE_CORES", "1").strip().lower() not in ("0", "no")
 
 
 def process_alive(pid: int) -> bool:
     if sys.platform == "win32":
         return False  # os.kill(pid, 0) would send Ctrl-C there; sharing is POSIX-only for now
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except PermissionError:
         return True  # alive, owned by someone else
+    except (OSError, OverflowError):
+        return False
     return True
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _fresh(status: dict, now: float) -> bool:
+    try:
+        updated = datetime.fromisoformat(str(status["updated"])).timestamp()
+    except (KeyError, ValueError):
+        return False
+    return now - updated <= FRESH_FOR
+
+
 def other_training_processes(runs_dir: Path, own_pid: int) -> set[int]:
-    """Processes, other than ours, training a run in `runs_dir` right now."""
+    """Processes, other than ours, training a run on the CPU in `runs_dir` right now."""
     found: set[int] = set()
     try:
         entries = list(os.scandir(runs_dir))
     except OSError:
         return found
+    now = time.time()
     for entry in entries:
-        try:
-            status = json.loads(Path(entry.path, "status.json").read_text())
-        except (OSError, ValueError):
-            continue
+        status = _read_json(Path(entry.path, "status.json"))
         pid = status.get("pid")
-        training = status.get("state") == "running" and isinstance(pid, int)
-        if training and pid != own_pid and process_alive(pid):
+        if status.get("state") != "running" or type(pid) is not int or pid <= 0:
+            continue
+        if pid == own_pid or pid in found or not _fresh(status, now):
+            continue
+        device = str(_read_json(Path(entry.path, "config.json")).get("device", "cpu"))
+        if device.startswith("cpu") and process_alive(pid):
             found.add(pid)
     return found
 

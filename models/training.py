@@ -16,7 +16,7 @@ import torch
 from models import reports
 from models.base import Capability, ImageModel
 from models.checkpoint import build_model, load_model, load_state, save_checkpoint
-from models.cpu_share import CoreShare
+from models.cpu_share import CoreShare, sharing_enabled
 from models.data import DatasetError, ImageDataset, LoadCancelled, load_dataset
 from models.devices import describe_device, resolve_device, rng_state, set_rng_state
 from models.grids import make_grid, pair_grid, save_png, to_uint8
@@ -35,6 +35,9 @@ NONFINITE_PATIENCE = 5  # non-finite losses in a row before the run pauses
 GRID_SIZE = 64
 MAX_CLASS_COLUMNS = 16  # a conditional model's grid has a column per class up to this many
 RECONSTRUCTIONS = 16
+# torch's thread count as the process started: a run sharing the CPU lowers it for a while,
+# and each OS thread keeps the count it first saw, so "the machine's share" starts from this.
+ALL_THREADS = torch.get_num_threads()
 
 
 @dataclass
@@ -372,8 +375,13 @@ class Loop:
             self.trainer.pause()
 
     def share_cores(self) -> Iterator[reports.Report]:
-        """Use this run's share of the CPU cores, given the runs training beside it."""
-        threads = self.share.threads()
+        """Use this run's share of the CPU cores, given the runs training beside it; the
+        status is rewritten each time so the others see this run is still training."""
+        try:
+            threads = self.share.threads()
+        except Exception:  # an odd file in the runs folder must never stop the training
+            return
+        self.write_status("running")
         if threads == torch.get_num_threads():
             return
         torch.set_num_threads(threads)
@@ -415,8 +423,8 @@ class Loop:
         self.write_status("running")
         yield reports.StateChanged("running", step=self.step)
         self.share = None
-        if model.device.type == "cpu":
-            self.share = CoreShare(run.path.parent, torch.get_num_threads())
+        if model.device.type == "cpu" and sharing_enabled():
+            self.share = CoreShare(run.path.parent, ALL_THREADS)
             yield from self.share_cores()
         if self.state.get("fresh"):
             grid = self.samples()

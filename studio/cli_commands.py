@@ -128,9 +128,7 @@ def load_capable(args: argparse.Namespace, capability, refusal: str, run=None):
 
 def class_index(model, label: str) -> int:
     if not model.conditional:
-        raise ValueError(
-            f"this {model.title} was trained without classes, so --label cannot choose one"
-        )
+        raise ValueError(f"this {model.title} was trained without classes, so none can be chosen")
     if label not in model.class_names:
         raise ValueError(f"no class {label!r}; the run knows {', '.join(model.class_names)}")
     return model.class_names.index(label)

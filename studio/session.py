@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,9 @@ class KindInfo:
     capabilities: frozenset[str]  # names of models.base.Capability flags, e.g. "ENCODE"
     fields: tuple[FieldInfo, ...]
     default_epochs: int = 10
-    # What a saved run that lacks a setting trained with (the kind's settings_before_fields).
-    settings_before_fields: dict[str, Any] = field(default_factory=dict)
+    # What a saved run that lacks a setting trained with (the kind's settings_before_fields),
+    # as pairs so the catalog stays hashable.
+    settings_before_fields: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def load_catalog() -> Catalog:
         caps = frozenset(c.name for c in Capability if c.name and cls.capabilities & c)
         fields = tuple(describe(cls.config_class))
         kinds[name] = KindInfo(name, cls.title, cls.summary, caps, fields, cls.default_epochs,
-                               dict(cls.settings_before_fields))  # fmt: skip
+                               tuple(cls.settings_before_fields.items()))  # fmt: skip
     datasets = tuple(DatasetInfo(c.name, c.title, c.description) for c in CHOICES)
     return Catalog(kinds, DEFAULT_KIND, datasets, DEVICE_CHOICES, tuple(available_devices()))
 

@@ -323,7 +323,7 @@ class TrainPanel(QWidget):
         if self.catalog is not None and config["kind"] in self.catalog.kinds:
             # As the engine reads the run: a setting added since it was saved is filled with
             # what the run trained with, not with today's default.
-            saved = {**self.catalog.kinds[config["kind"]].settings_before_fields, **saved}
+            saved = {**dict(self.catalog.kinds[config["kind"]].settings_before_fields), **saved}
         self.set_hyperparameters(saved)
         self.select_dataset(config["dataset"]["name"])
         training = config.get("training", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.augment import random_affine, random_shift
+from models.augment import affine_theta, random_affine, random_shift
 
 
 def test_shift_moves_content_by_at_most_the_limit_and_fills_the_edge():
@@ -73,6 +73,16 @@ def test_an_affine_warp_zooms_by_at_most_the_limit():
     factor = (var_y / moments(images)[1]).sqrt()  # how much longer the bar got
     assert factor.min() >= 0.78 and factor.max() <= 1.22
     assert factor.max() > 1.12 and factor.min() < 0.88
+
+
+def test_the_warp_is_a_rotation_and_zoom_after_a_shear():
+    angle, size, slant = torch.tensor([0.3]), torch.tensor([1.1]), torch.tensor([0.2])
+    c, s = torch.cos(angle).item(), torch.sin(angle).item()
+    rotation = torch.tensor([[c, -s], [s, c]]) / 1.1
+    shear = torch.tensor([[1.0, 0.2], [0.0, 1.0]])
+    theta = affine_theta(angle, size, slant)[0]
+    torch.testing.assert_close(theta[:, :2], rotation @ shear)
+    torch.testing.assert_close(theta[:, 2], torch.zeros(2))  # about the centre
 
 
 def test_gradients_flow_through_an_affine_warp():

@@ -10,13 +10,18 @@ import torch
 
 from models import reports
 from models.cpu_share import fair_threads, other_training_processes
+from models.runs import now_iso
 from tests.models.conftest import train
 
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="sharing is POSIX-only")
 
-def fake_run(runs_dir, name, state, pid):
+
+def fake_run(runs_dir, name, state, pid, updated=None, device="cpu"):
     folder = runs_dir / name
     folder.mkdir(parents=True)
-    (folder / "status.json").write_text(json.dumps({"state": state, "pid": pid}))
+    status = {"state": state, "pid": pid, "updated": updated or now_iso()}
+    (folder / "status.json").write_text(json.dumps(status))
+    (folder / "config.json").write_text(json.dumps({"device": device}))
 
 
 @pytest.fixture
@@ -33,14 +38,21 @@ def dead_pid():
     return process.pid
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="sharing is POSIX-only")
-def test_only_live_running_runs_of_other_processes_count(tmp_path, other_process):
+@posix_only
+def test_only_fresh_live_cpu_runs_of_other_processes_count(tmp_path, other_process):
     fake_run(tmp_path, "a-training", "running", other_process)
+    fake_run(tmp_path, "a-same-process-again", "running", other_process)
     fake_run(tmp_path, "b-crashed", "running", dead_pid())
     fake_run(tmp_path, "c-finished", "completed", other_process)
     fake_run(tmp_path, "d-ours", "running", os.getpid())
-    (tmp_path / "e-damaged").mkdir()
-    (tmp_path / "e-damaged" / "status.json").write_text("{not json")
+    fake_run(tmp_path, "e-suspended", "running", other_process, "2020-01-01T00:00:00+00:00")
+    fake_run(tmp_path, "f-on-a-gpu", "running", other_process, device="cuda:0")
+    for name, text in {"g-damaged": "{not json", "h-list": "[1, 2]", "i-null": "null",
+                       "j-huge-pid": '{"state": "running", "pid": 99999999999999999999}',
+                       "k-pid-zero": '{"state": "running", "pid": 0}',
+                       "l-pid-true": '{"state": "running", "pid": true}'}.items():  # fmt: skip
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "status.json").write_text(text)
     (tmp_path / "notes.txt").write_text("not a run")
     assert other_training_processes(tmp_path, os.getpid()) == {other_process}
     assert other_training_processes(tmp_path / "missing", os.getpid()) == set()
@@ -53,14 +65,42 @@ def test_each_run_gets_its_share_and_at_least_one_thread():
     assert fair_threads(2, 5) == 1
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="sharing is POSIX-only")
-def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(tmp_path, other_process):
+@pytest.fixture
+def two_threads(monkeypatch):
+    from models import training
+
     before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    monkeypatch.setattr(training, "ALL_THREADS", 2)
+    yield
+    torch.set_num_threads(before)
+
+
+@posix_only
+def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(
+    tmp_path, other_process, two_threads
+):
+    from models.training import Trainer, TrainRequest
+    from tests.models.conftest import TINY
+
+    runs = tmp_path / "runs"
+    fake_run(runs, "someone-elses", "running", other_process)
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1, runs_dir=runs)
+    during = []
+    for report in Trainer(request).run():
+        if isinstance(report, reports.Notice):
+            during.append((report.message, torch.get_num_threads()))
+    assert len(during) == 1
+    message, threads = during[0]
+    assert "1 other training run" in message and "uses 1 of the 2 CPU threads" in message
+    assert threads == 1  # while it trained
+    assert torch.get_num_threads() == 2  # the process has all its threads again
+
+
+@posix_only
+def test_sharing_can_be_turned_off(tmp_path, other_process, two_threads, monkeypatch):
+    monkeypatch.setenv("IMAGE_STUDIO_SHARE_CORES", "0")
     runs = tmp_path / "runs"
     fake_run(runs, "someone-elses", "running", other_process)
     _, seen = train("vae", runs)
-    notices = [r.message for r in seen if isinstance(r, reports.Notice)]
-    if before > 1:
-        expected = f"uses {fair_threads(before, 1)} of the {before} CPU threads"
-        assert any("1 other training run" in n and expected in n for n in notices), notices
-    assert torch.get_num_threads() == before  # the process has all its threads again
+    assert not [r for r in seen if isinstance(r, reports.Notice)]

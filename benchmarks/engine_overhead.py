@@ -33,7 +33,7 @@ from unittest import mock
 
 import torch
 
-from models import reports, training
+from models import reports, training_loop
 from models.checkpoint import build_model
 from models.data import load_mnist_5k
 from models.devices import resolve_device
@@ -96,7 +96,7 @@ class TimedMethods:
 
 
 class PausingClock:
-    """`time` for the Trainer's module: perf_counter stands still while the run is paused."""
+    """`time` for the training loop's module: perf_counter stands still while the run is paused."""
 
     def __init__(self):
         self.hidden = 0.0
@@ -122,7 +122,7 @@ def trainer_epochs(
     last epoch includes the run's finish."""
     clock = PausingClock()
     request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
-    with mock.patch.object(training, "time", clock):
+    with mock.patch.object(training_loop, "time", clock):
         run = Trainer(request).run()
         for report in run:
             if isinstance(report, reports.Started):

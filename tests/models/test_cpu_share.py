@@ -67,11 +67,11 @@ def test_each_run_gets_its_share_and_at_least_one_thread():
 
 @pytest.fixture
 def two_threads(monkeypatch):
-    from models import training
+    from models import training_loop
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
-    monkeypatch.setattr(training, "ALL_THREADS", 2)
+    monkeypatch.setattr(training_loop, "ALL_THREADS", 2)
     yield
     torch.set_num_threads(before)
 

@@ -7,9 +7,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from models import reports, training
+from models import reports, training_loop
 from models.runs import Run
-from models.training import NONFINITE_PATIENCE, Trainer, TrainRequest
+from models.training import Trainer, TrainRequest
+from models.training_loop import NONFINITE_PATIENCE
 from tests.models.conftest import TINY, train
 
 
@@ -21,7 +22,7 @@ def losses_by_step(run_dir):
 def test_a_run_folder_is_complete_and_reports_are_batched(tmp_path, monkeypatch):
     # Reports are batched by time; a long interval makes the batching independent of how fast
     # a loaded machine happens to run the steps.
-    monkeypatch.setattr(training, "REPORT_INTERVAL", 3600.0)
+    monkeypatch.setattr(training_loop, "REPORT_INTERVAL", 3600.0)
     run_dir, seen = train("vae", tmp_path, sample_every=20)
     for name in ("config.json", "status.json", "metrics.jsonl", "weights.safetensors", "state.pt"):
         assert (run_dir / name).exists(), name

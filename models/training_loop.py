@@ -254,16 +254,17 @@ class Loop:
         self.paused_for = 0.0
         self.last_report = self.last_checkpoint = self.session_start
         self.rate: float | None = None
+        self.share = None
+        if model.device.type == "cpu" and sharing_enabled():
+            # Before Started, so the device it names has this run's share of the threads.
+            self.share = CoreShare(run.path.parent, ALL_THREADS)
+            yield from self.share_cores()
         yield reports.Started(
             str(run.path), run.config, describe_device(model.device), self.total_steps,
             self.steps_per_epoch, self.step,
         )  # fmt: skip
         self.write_status("running")
         yield reports.StateChanged("running", step=self.step)
-        self.share = None
-        if model.device.type == "cpu" and sharing_enabled():
-            self.share = CoreShare(run.path.parent, ALL_THREADS)
-            yield from self.share_cores()
         if self.state.get("fresh"):
             grid = self.samples()
             if grid is not None:

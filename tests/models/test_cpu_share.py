@@ -90,6 +90,8 @@ def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(
     for report in Trainer(request).run():
         if isinstance(report, reports.Notice):
             during.append((report.message, torch.get_num_threads()))
+        if isinstance(report, reports.Started):
+            assert report.device == "CPU (1 thread)"  # what the status bar shows
     assert len(during) == 1
     message, threads = during[0]
     assert "1 other training run" in message and "uses 1 of the 2 CPU threads" in message

@@ -66,6 +66,17 @@ class CNNConfig:
         low=4, high=256, advanced=True,
     )  # fmt: skip
     weight_decay: float = hyperparameter(5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True)
+    # Where a stroke is tells digits apart (a closed 4 from a 9): averaging the last feature
+    # maps to a 3 x 3 grid instead of one value per channel moved the mean final accuracy on
+    # the bundled digits from 98.5 % to 98.7 % (10 seeds, 8 epochs); see README.
+    head_grid: int = hyperparameter(
+        3, "The last feature maps are averaged to this many cells per side before the output "
+        "layer (1: one average over the whole image)", low=1, high=8, advanced=True,
+    )  # fmt: skip
+    dropout: float = hyperparameter(
+        0.25, "Share of the output layer's inputs dropped at random in each training step",
+        low=0.0, high=0.9, advanced=True,
+    )  # fmt: skip
 
 
 class ResidualBlock(nn.Module):
@@ -88,7 +99,7 @@ class ResidualBlock(nn.Module):
 
 
 class ResNetSmall(nn.Module):
-    def __init__(self, channels: int, classes: int, width: int):
+    def __init__(self, channels: int, classes: int, width: int, grid: int = 1, dropout: float = 0):
         super().__init__()
         self.stem = nn.Sequential(
             nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)
@@ -98,13 +109,16 @@ class ResNetSmall(nn.Module):
             ResidualBlock(width, 2 * width, 2),
             ResidualBlock(2 * width, 4 * width, 2),
         )
-        self.head = nn.Linear(4 * width, classes)
+        self.grid = grid
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(4 * width * grid * grid, classes)
 
     def features(self, x: Tensor) -> Tensor:
-        return self.stages(self.stem(x)).mean(dim=(2, 3))
+        """Pooled last feature maps, one row per image (channel by channel, cells row-major)."""
+        return F.adaptive_avg_pool2d(self.stages(self.stem(x)), self.grid).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+        return self.head(self.dropout(self.features(x)))
 
 
 class CNN(ImageModel):
@@ -119,9 +133,11 @@ class CNN(ImageModel):
     default_epochs = 8
     needs_labels = True
     primary_metric = Metric("test_accuracy", higher_is_better=True)
-    # Runs from before warps existed trained on the images as they are.
+    # Runs from before these fields existed trained on the images as they are, and their
+    # output layer read one average per channel.
     settings_before_fields: ClassVar[dict[str, Any]] = {
-        "max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0
+        "max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0,
+        "head_grid": 1, "dropout": 0.0,
     }  # fmt: skip
 
     def __init__(self, config: CNNConfig, data: DataInfo, device):
@@ -135,9 +151,10 @@ class CNN(ImageModel):
         self.memory_format = (
             torch.channels_last if self.device.type in ("cpu", "cuda") else torch.contiguous_format
         )
-        self.net = ResNetSmall(data.image_shape[0], len(data.class_names), config.width).to(
-            self.device, memory_format=self.memory_format
-        )
+        self.net = ResNetSmall(
+            data.image_shape[0], len(data.class_names), config.width, config.head_grid,
+            config.dropout,
+        ).to(self.device, memory_format=self.memory_format)  # fmt: skip
         self.optimizer = torch.optim.SGD(
             self.net.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
             weight_decay=config.weight_decay, **fused_optimizer(self.device),

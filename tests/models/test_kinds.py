@@ -165,7 +165,8 @@ def test_a_classifier_warps_its_images_except_in_the_plain_finish(monkeypatch):
     assert len(warped) == 4
 
 
-def test_a_classifier_saved_before_warping_existed_resumes_without_it():
+def test_a_classifier_saved_before_warps_and_the_grid_head_loads_as_it_was_trained():
+    from models import classifier
     from models.checkpoint import build_model
 
     config = {
@@ -176,6 +177,30 @@ def test_a_classifier_saved_before_warping_existed_resumes_without_it():
     model = build_model(config, torch.device("cpu"))
     settings = model.config
     assert (settings.max_rotation, settings.max_scale, settings.max_shear) == (0.0, 0.0, 0.0)
+    assert (settings.head_grid, settings.dropout) == (1, 0.0)
+    # The weights such a run saved: an output layer over one average per channel.
+    old_net = classifier.ResNetSmall(1, 10, 4)
+    model.load_weights({f"cnn.{k}": v for k, v in old_net.state_dict().items()})
+    assert torch.equal(model.net.head.weight, old_net.head.weight)
+
+
+def test_the_classifier_head_reads_a_grid_of_cells_and_drops_inputs_only_in_training():
+    from models import classifier
+
+    data = DataInfo((1, 28, 28), tuple("0123456789"))
+    config = classifier.CNNConfig(width=4, head_grid=3, dropout=0.5)
+    model = classifier.CNN(config, data, torch.device("cpu"))
+    images = torch.rand(6, 1, 28, 28)
+    assert model.features(images).shape == (6, 4 * 4 * 3 * 3)
+    assert model.net.head.in_features == 4 * 4 * 3 * 3
+    model.train_mode(True)
+    with torch.no_grad():
+        dropped = [model.net(model._inputs(images)) for _ in range(2)]
+    assert not torch.equal(*dropped)
+    model.train_mode(False)
+    with torch.no_grad():
+        kept = [model.net(model._inputs(images)) for _ in range(2)]
+    assert torch.equal(*kept)
 
 
 def test_a_conditional_dcgan_relabels_latents_and_others_refuse():

@@ -70,6 +70,13 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class DeviceChanged:
+    """The run's device now reads differently, e.g. its share of the CPU threads changed."""
+
+    device: str
+
+
+@dataclass(frozen=True)
 class StateChanged:
     state: str  # "running" | "paused" | "stopped" | "completed" | "failed"
     message: str = ""

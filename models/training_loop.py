@@ -231,6 +231,7 @@ class Loop:
         else:
             message = f"Training alone again: all {threads} CPU threads"
         yield reports.Notice("info", message)
+        yield reports.DeviceChanged(describe_device(self.model.device))
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> Iterator[reports.Report]:

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         session.samples.connect(self.samples_view.add_samples)
         session.evaluation.connect(lambda report: plot.add_evaluation(self._name, report))
         session.notice.connect(status.notify)
+        session.device_changed.connect(status.device_label.setText)
         session.state_changed.connect(panel.set_state)
         session.state_changed.connect(status.show_state)
         session.busy_changed.connect(panel.set_busy)

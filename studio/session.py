@@ -130,6 +130,7 @@ class TrainingSession(QObject):
     evaluation = Signal(object)  # reports.Evaluation
     checkpoint = Signal(object)  # reports.Checkpoint
     notice = Signal(str, str)  # level, message
+    device_changed = Signal(str)  # reports.DeviceChanged's text
     state_changed = Signal(str, str)  # state, message
     busy_changed = Signal(bool)  # a worker is (no longer) running
     finished = Signal()
@@ -236,6 +237,8 @@ class TrainingSession(QObject):
             self.checkpoint.emit(report)
         elif isinstance(report, reports.Notice):
             self.notice.emit(report.level, report.message)
+        elif isinstance(report, reports.DeviceChanged):
+            self.device_changed.emit(report.device)
         elif isinstance(report, reports.StateChanged):
             self._set_state(report.state, report.message)
 

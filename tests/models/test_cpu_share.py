@@ -100,6 +100,38 @@ def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(
 
 
 @posix_only
+def test_a_run_left_alone_takes_the_threads_back_and_names_its_device_anew(
+    tmp_path, other_process, two_threads, monkeypatch
+):
+    from models.cpu_share import CoreShare
+    from models.training import Trainer, TrainRequest
+    from tests.models.conftest import TINY
+
+    monkeypatch.setattr(CoreShare, "due", lambda self: True)  # look at every step
+    runs = tmp_path / "runs"
+    fake_run(runs, "someone-elses", "running", other_process)
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1, runs_dir=runs)
+    devices = []
+    for report in Trainer(request).run():
+        if isinstance(report, reports.Started):
+            devices.append(report.device)
+            # The other run ends while this one trains.
+            status = runs / "someone-elses" / "status.json"
+            status.write_text(json.dumps({"state": "completed", "pid": other_process}))
+        if isinstance(report, reports.DeviceChanged):
+            devices.append(report.device)
+        if isinstance(report, reports.Notice) and "alone again" in report.message:
+            devices.append(report.message)
+    # Sharing (before Started), Started, then alone: the status bar's device label follows.
+    assert devices == [
+        "CPU (1 thread)",
+        "CPU (1 thread)",
+        "Training alone again: all 2 CPU threads",
+        "CPU (2 threads)",
+    ]
+
+
+@posix_only
 def test_sharing_can_be_turned_off(tmp_path, other_process, two_threads, monkeypatch):
     monkeypatch.setenv("IMAGE_STUDIO_SHARE_CORES", "0")
     runs = tmp_path / "runs"

@@ -162,3 +162,11 @@ def test_the_status_bar_names_the_device_before_any_run(window):
     present = window.train_panel.catalog.devices_present
     expected = "CUDA" if "cuda" in present else "Apple MPS" if "mps" in present else "CPU"
     assert window.status.device_label.text() == expected
+
+
+def test_the_device_label_follows_a_run_whose_thread_share_changes(window):
+    from models import reports
+
+    # What a CPU run reports when the run beside it ends (tests/models/test_cpu_share.py).
+    window.session._dispatch(reports.DeviceChanged("CPU (2 threads)"))
+    assert window.status.device_label.text() == "CPU (2 threads)"

@@ -76,18 +76,22 @@ def two_threads(monkeypatch):
     torch.set_num_threads(before)
 
 
+def trainer_beside_another(runs, other_pid):
+    """A tiny VAE training run set up in a runs folder where another process trains."""
+    from models.training import Trainer, TrainRequest
+    from tests.models.conftest import TINY
+
+    fake_run(runs, "someone-elses", "running", other_pid)
+    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1, runs_dir=runs)
+    return Trainer(request)
+
+
 @posix_only
 def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(
     tmp_path, other_process, two_threads
 ):
-    from models.training import Trainer, TrainRequest
-    from tests.models.conftest import TINY
-
-    runs = tmp_path / "runs"
-    fake_run(runs, "someone-elses", "running", other_process)
-    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1, runs_dir=runs)
     during = []
-    for report in Trainer(request).run():
+    for report in trainer_beside_another(tmp_path / "runs", other_process).run():
         if isinstance(report, reports.Notice):
             during.append((report.message, torch.get_num_threads()))
         if isinstance(report, reports.Started):
@@ -104,15 +108,11 @@ def test_a_run_left_alone_takes_the_threads_back_and_names_its_device_anew(
     tmp_path, other_process, two_threads, monkeypatch
 ):
     from models.cpu_share import CoreShare
-    from models.training import Trainer, TrainRequest
-    from tests.models.conftest import TINY
 
     monkeypatch.setattr(CoreShare, "due", lambda self: True)  # look at every step
     runs = tmp_path / "runs"
-    fake_run(runs, "someone-elses", "running", other_process)
-    request = TrainRequest(kind="vae", hyperparameters=TINY["vae"], epochs=1, runs_dir=runs)
     devices = []
-    for report in Trainer(request).run():
+    for report in trainer_beside_another(runs, other_process).run():
         if isinstance(report, reports.Started):
             devices.append(report.device)
             # The other run ends while this one trains.

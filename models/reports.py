@@ -84,4 +84,14 @@ class StateChanged:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Report = Started | Loading | Losses | Samples | Evaluation | Checkpoint | Notice | StateChanged
+Report = (
+    Started
+    | Loading
+    | Losses
+    | Samples
+    | Evaluation
+    | Checkpoint
+    | Notice
+    | DeviceChanged
+    | StateChanged
+)

@@ -1,7 +1,8 @@
-"""The installed Qt binding keeps Python's reference counts: a binding that releases a
-reference it does not own (PySide6 6.12.0 did so on every call returning None or a bool)
-makes the window abort with "deallocating None" after some minutes of live plots on
-Python before 3.12, where None, True and False can be freed."""
+"""The installed Qt binding keeps Python's reference counts. A binding that releases a
+reference it does not own (PySide6 6.12.0 released one to None on every call of a method that
+returns nothing, and one to True on every emit) makes the window abort with "deallocating
+None" minutes into a training run on Python before 3.12, where None, True and False can be
+freed."""
 
 import sys
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 CALLS = 500
+BUILTINS = {"None": None, "True": True, "False": False}
 
 
 def references_lost(call) -> dict[str, int]:
@@ -16,9 +18,6 @@ def references_lost(call) -> dict[str, int]:
     for _ in range(CALLS):
         call()
     return {name: before[name] - sys.getrefcount(value) for name, value in BUILTINS.items()}
-
-
-BUILTINS = {"None": None, "True": True, "False": False}
 
 
 class Emitter(QObject):

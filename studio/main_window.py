@@ -217,11 +217,7 @@ class MainWindow(QMainWindow):
             self.opened = report.run_dir
             self.samples_view.show_run(report.run_dir)
         self.loss_plot.show_run(self._name, report.steps_per_epoch)
-        catalog = self.train_panel.catalog
-        kind = catalog.kinds.get(report.config["kind"]) if catalog else None
-        self.samples_view.set_makes_images(
-            kind is None or bool({"GENERATE", "ENCODE"} & kind.capabilities)
-        )
+        self._expect_images_of(report.config["kind"])
         self.status.show_started(report)
         self.classify_panel.set_current_run(report.run_dir)
         self.runs_panel.set_active(report.run_dir)
@@ -241,8 +237,17 @@ class MainWindow(QMainWindow):
         self.loss_plot.remove_series(run.name)  # reloaded from the start of its metrics
         self.loss_plot.show_run(run.name, steps_per_epoch(run))
         self.samples_view.show_run(run.path)
+        self._expect_images_of(run.kind)
         self.follower.follow(run.path)
         self.classify_panel.set_current_run(str(run.path))
+
+    def _expect_images_of(self, kind_name: str) -> None:
+        """The Samples pane waits for grids only from kinds that draw them (live or opened)."""
+        catalog = self.train_panel.catalog
+        kind = catalog.kinds.get(kind_name) if catalog else None
+        self.samples_view.set_makes_images(
+            kind is None or bool({"GENERATE", "ENCODE"} & kind.capabilities)
+        )
 
     def overlay_run(self, path: str) -> None:
         try:

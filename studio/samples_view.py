@@ -152,7 +152,11 @@ class SamplesView(QWidget):
 
     def set_makes_images(self, makes_images: bool) -> None:
         """A classifier draws nothing: say so instead of promising samples that never come."""
-        self.samples.empty_text = "No samples yet" if makes_images else "This kind makes no images"
+        self.samples.empty_text = (
+            "No samples yet"
+            if makes_images
+            else "A classifier makes no images.\nIts mistakes, class by class: Classify → Test set"
+        )
         self.samples.set_image(self.samples.image)
 
     def all_steps(self) -> list[int]:

@@ -152,3 +152,19 @@ def test_reveal_opens_the_folder(window, qtbot, headless_run, runs_dir, monkeypa
     window.runs_panel.select(path)
     click(qtbot, window.runs_panel.buttons["reveal"])
     assert [Path(u.toLocalFile()) for u in opened] == [path]
+
+
+def test_an_opened_classifier_run_says_where_its_mistakes_are(window, headless_run, runs_dir):
+    from models.training import Trainer, TrainRequest
+
+    request = TrainRequest("cnn", "mnist-5k", {"width": 4}, epochs=1, runs_dir=runs_dir)
+    trainer = Trainer(request)
+    for _ in trainer.run():
+        pass
+    window.open_run(str(trainer.run_folder.path))
+    view = window.samples_view
+    assert view.samples.image is None and "no images" in view.samples.text()
+    assert "Classify" in view.samples.text()
+    # A kind that draws: the pane shows its grids again.
+    window.open_run(str(copy_run(headless_run, runs_dir / "vae")))
+    assert view.samples.image is not None and "no images" not in view.samples.text()

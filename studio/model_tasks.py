@@ -23,6 +23,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from superqt.utils import create_worker
 
+from studio.worker_threads import start_on_own_thread
+
 
 class JobCancelled(Exception):
     """Raised inside a job by `context.check()` when the job was cancelled."""
@@ -117,7 +119,7 @@ class ModelTasks(QObject):
         worker.finished.connect(self._finished)
         self._worker = worker
         self.busy_changed.emit(True)
-        worker.start()
+        start_on_own_thread(worker, f"model-jobs-{id(self):x}")
 
     def _dispatch(self, message: tuple) -> None:
         what, name, value = message

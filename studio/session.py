@@ -19,6 +19,7 @@ from superqt.utils import create_worker
 
 from models import reports
 from models.hyperparameters import FieldInfo
+from studio.worker_threads import start_on_own_thread
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class CatalogLoader(QObject):
         worker.errored.connect(lambda exc: self.failed.emit(f"{type(exc).__name__}: {exc}"))
         worker.finished.connect(self._finished)
         self._worker = worker  # keep a reference until it is done
-        worker.start()
+        start_on_own_thread(worker, "catalog-loader")
 
     def _load(self) -> Catalog:
         try:
@@ -174,7 +175,7 @@ class TrainingSession(QObject):
         self._worker = worker
         self._set_state("starting")
         self.busy_changed.emit(True)
-        worker.start()
+        start_on_own_thread(worker, "training")
 
     def _train(self, request: dict | None, resume: Path | None, epochs: int | None) -> Iterator:
         """Runs in the worker thread: builds the Trainer there so torch stays off the GUI."""

@@ -19,6 +19,7 @@ from superqt.utils import create_worker
 
 from models import reports
 from models.hyperparameters import FieldInfo
+from models.kind_description import KindDescription, titles_with
 from studio.worker_threads import start_on_own_thread
 
 
@@ -33,6 +34,10 @@ class KindInfo:
     # What a saved run that lacks a setting trained with (the kind's settings_before_fields),
     # as pairs so the catalog stays hashable.
     settings_before_fields: tuple[tuple[str, Any], ...] = ()
+    description: KindDescription | None = None  # roles, latent layout, decode cost, metric
+
+    def has(self, role: str) -> bool:
+        return self.description is not None and self.description.has(role)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class Catalog:
     device_choices: tuple[str, ...]
     devices_present: tuple[str, ...]
 
+    def titles_with(self, role: str) -> str:
+        """'VAE, DCGAN or ...': the kinds that play a role (models.kind_description), for
+        messages that must not name kinds themselves."""
+        return titles_with([k.description for k in self.kinds.values() if k.description], role)
+
 
 def load_catalog() -> Catalog:
     """Imports the engine (and so torch): call it off the GUI thread."""
@@ -59,6 +69,7 @@ def load_catalog() -> Catalog:
     from models.data import CHOICES
     from models.devices import DEVICE_CHOICES, available_devices
     from models.hyperparameters import describe
+    from models.kind_description import describe_kind
     from models.registry import DEFAULT_KIND, KINDS
 
     kinds = {}
@@ -66,7 +77,8 @@ def load_catalog() -> Catalog:
         caps = frozenset(c.name for c in Capability if c.name and cls.capabilities & c)
         fields = tuple(describe(cls.config_class))
         kinds[name] = KindInfo(name, cls.title, cls.summary, caps, fields, cls.default_epochs,
-                               tuple(cls.settings_before_fields.items()))  # fmt: skip
+                               tuple(cls.settings_before_fields.items()),
+                               describe_kind(cls))  # fmt: skip
     datasets = tuple(DatasetInfo(c.name, c.title, c.description) for c in CHOICES)
     return Catalog(kinds, DEFAULT_KIND, datasets, DEVICE_CHOICES, tuple(available_devices()))
 

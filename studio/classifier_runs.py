@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox
 
 from models.runs import Run, RunError, list_runs
 
-NO_CLASSIFIER = "No classifier runs yet: train a CNN first"
+NO_CLASSIFIER = "No classifier runs yet: train a classifier first (Train panel)"
 
 
 def classifies(catalog, kind: str) -> bool:

@@ -44,7 +44,7 @@ def _classifier(context, run_dir: str) -> dict[str, Any]:
     if not kind.capabilities & Capability.CLASSIFY:
         raise RunError(
             f"{run.name} is a {kind.title} run and does not classify images; "
-            "choose a classifier run (kind cnn) or train one"
+            "choose a classifier run or train one"
         )
     try:
         stamp = run.weights_path.stat().st_mtime_ns

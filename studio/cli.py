@@ -16,6 +16,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     from models.data import CHOICES
     from models.devices import DEVICE_CHOICES
+    from models.registry import DEFAULT_KIND, KINDS
 
     parser = argparse.ArgumentParser(
         prog="image-studio",
@@ -27,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a new model")
-    train.add_argument("--kind", default="vae", help="model kind: vae, dcgan or cnn")
+    train.add_argument("--kind", default=DEFAULT_KIND, help=f"model kind: {', '.join(KINDS)} "
+                       "(`image-studio kinds` describes each)")  # fmt: skip
     datasets = ", ".join(c.name for c in CHOICES)
     train.add_argument("--dataset", default="mnist-5k", help=f"{datasets} or folder:PATH")
     train.add_argument("--epochs", type=int, help="passes over the training images")
@@ -49,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-o", "--output", type=Path, required=True, help="grid .png or .npz")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument(
-        "--label", help="only images of this class (runs trained with classes, e.g. a DCGAN)"
+        "--label", help="only images of this class (generators trained with classes)"
     )
     sample.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 

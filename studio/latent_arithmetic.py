@@ -38,7 +38,7 @@ class ArithmeticTool(ExplorerTool):
         self.scale.setSingleStep(0.25)
         self.scale.setValue(1.0)
         self.scale.setToolTip("How far to move along plus - minus (negative moves the other way)")
-        self.note = QLabel("Open a VAE run: class means come from its encoded test split")
+        self.note = QLabel("Open a run with an encoder: class means come from its encoded test split")
         self.note.setWordWrap(True)
         self.images = [DecodedImage(caption) for caption in CAPTIONS]
 
@@ -82,7 +82,7 @@ class ArithmeticTool(ExplorerTool):
         if info is not None and not info["can_encode"]:
             self.note.setText(
                 f"A {info['title']} has no encoder, so there are no class mean vectors to add "
-                "or subtract. Open a VAE run for arithmetic."
+                "or subtract. Open a run with an encoder for arithmetic."
             )
         elif info is not None and not names:
             self.note.setText("This run's data has no labels, so there are no class means.")

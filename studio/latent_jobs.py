@@ -41,7 +41,7 @@ def open_run(context, token: int, run_dir: str) -> dict[str, Any]:
     if not cls.capabilities & Capability.GENERATE:
         raise ValueError(
             f"{run.name} is a {cls.title} run: it sorts images into classes and has no latent "
-            "space to explore. Choose a VAE or DCGAN run."
+            f"space to explore. Choose a run of a kind with one: {_latent_kinds()}."
         )
     if not run.weights_path.exists():
         raise ValueError(f"{run.name} has no saved weights yet; wait for its first checkpoint")
@@ -321,3 +321,9 @@ def export_image(context, token: int, path: str, image) -> dict[str, Any]:
 
     save_png(Path(path), image)
     return {"token": token, "path": str(path)}
+
+
+def _latent_kinds() -> str:
+    from models.kind_description import LATENT_SPACE, describe_registered, titles_with
+
+    return titles_with(describe_registered().values(), LATENT_SPACE)

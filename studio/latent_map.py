@@ -44,7 +44,7 @@ class LatentMapTool(ExplorerTool):
         self.plot.addItem(self.scatter)
         self.plot.addItem(self.marker)
 
-        self.status = QLabel("Open a VAE or DCGAN run to map its latent space")
+        self.status = QLabel("Open a run with a latent space to map it")
         self.status.setWordWrap(True)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -91,7 +91,7 @@ class LatentMapTool(ExplorerTool):
         self.decoded.show_array(None)
         self.legend.clear()
         self.status.setText(
-            "Open a VAE or DCGAN run to map its latent space"
+            "Open a run with a latent space to map it"
             if info is None else "Encoding and projecting..."
         )  # fmt: skip
         super().set_model(info)

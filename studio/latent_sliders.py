@@ -79,7 +79,7 @@ class SlidersTool(ExplorerTool):
         left_layout.addWidget(self.order_note)
         left_layout.addWidget(scroll, 1)
 
-        self.image = DecodedImage("Open a VAE or DCGAN run to move through its latent space")
+        self.image = DecodedImage("Open a run with a latent space to move through it")
         self.image.setToolTip("The decoded image of the point the sliders describe")
         self.matrix = DecodedImage("Traversal matrix: press the button")
         self.matrix.setToolTip("Rows: dimensions in the order of the sliders; columns: -3 ... 3")

@@ -58,7 +58,7 @@ class Catalog:
     devices_present: tuple[str, ...]
 
     def titles_with(self, role: str) -> str:
-        """'VAE, DCGAN or ...': the kinds that play a role (models.kind_description), for
+        """'A, B or C': the titles of the kinds that play a role (models.kind_description), for
         messages that must not name kinds themselves."""
         return titles_with([k.description for k in self.kinds.values() if k.description], role)
 

@@ -1,9 +1,11 @@
-"""Live loss curves: one curve per reported loss, test metrics as markers, several runs overlaid."""
+"""Live curves of a run: one plot per unit (losses; accuracies in %; the learning rate; later
+quality), each metric in the colour and marker its name gives it, test metrics as markers, and
+several runs overlaid in line styles of their own. Legends sit above the plots, never on them."""
 
 from __future__ import annotations
 
 import csv
-import math
+import html
 from pathlib import Path
 from typing import Any
 
@@ -18,117 +20,118 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 from superqt import QLabeledDoubleSlider
 
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
-NOT_CURVES = {"step", "epoch", "time", "split"}
+from studio.loss_curves import Curve, Series, losses_to_records, smooth
+from studio.metric_style import (
+    LOSS,
+    RATE,
+    UNITS,
+    Unit,
+    axis_label,
+    base_name,
+    colour_of,
+    symbol_of,
+    unit_of,
+)
+
+__all__ = ["LossPlot", "smooth"]
+
+# The run in focus is drawn solid; overlaid runs in these styles, with the text a legend shows.
+FOCUS_STYLE = (Qt.PenStyle.SolidLine, "━━")
+OVERLAY_STYLES = (
+    (Qt.PenStyle.DashLine, "╍╍"),
+    (Qt.PenStyle.DotLine, "┅┅"),
+    (Qt.PenStyle.DashDotLine, "━·━"),
+)
 REDRAW_INTERVAL_MS = 200  # reports arrive at most ~10/s; 5 redraws/s look live and cost half
+MARKER_SIZE = 9
+LEFT_AXIS_WIDTH = 56  # pixels: room for the ticks and the axis label
 
 
-def smooth(values: np.ndarray, weight: float, state=(0.0, 0, math.nan)):
-    """Exponential moving average divided by (1 - weight**n), TensorBoard's debiasing: without
-    it the average starts at zero and the curve lags far below the data for the first steps.
-    Returns the smoothed values and the state to continue from, so live updates only smooth
-    the new points."""
-    out = np.empty(len(values))
-    average, count, last = state
-    for i, value in enumerate(values.tolist()):
-        if math.isfinite(value):
-            average = weight * average + (1.0 - weight) * value
-            count += 1
-            last = average / (1.0 - weight**count) if weight < 1 else value
-        out[i] = last  # a non-finite value repeats the last good point instead of a gap
-    return out, (average, count, last)
+def line_style(series: Series) -> tuple[Qt.PenStyle, str]:
+    if series.index == 0:
+        return FOCUS_STYLE
+    return OVERLAY_STYLES[(series.index - 1) % len(OVERLAY_STYLES)]
 
 
-class Curve:
-    """The points of one loss of one run: step, wall time and value, grown in place."""
+def swatch(colour: str, text: str, name: str) -> tuple[str, str]:
+    """A legend entry: as rich text, and as the plain text whose width it takes."""
+    return f"<span style='color:{colour}'>{text}</span>&nbsp;{html.escape(name)}", f"{text} {name}"
+
+
+class LegendLabel(QLabel):
+    """Legend entries in lines that fit the width. Broken into lines here rather than by word
+    wrap: a word-wrapping label has a height for each width, and a layout holding one gives
+    its plots equal heights instead of the units' shares."""
+
+    GAP = "&nbsp;&nbsp;&nbsp;"
 
     def __init__(self) -> None:
-        self.data = np.empty((3, 256))
-        self.size = 0
-        self._smoothed: tuple | None = None  # weight, points done, result, EMA state
+        super().__init__()
+        self.entries: list[tuple[str, str]] = []
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setContentsMargins(6, 0, 6, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
-    def smoothed(self, weight: float) -> np.ndarray:
-        values = self.data[2, : self.size]
-        cached = self._smoothed
-        if cached is None or cached[0] != weight:
-            out, state = smooth(values, weight)
-        else:
-            _, done, previous, state = cached
-            tail, state = smooth(values[done:], weight, state)
-            out = np.concatenate([previous, tail])
-        self._smoothed = (weight, self.size, out, state)
-        return out
+    def set_entries(self, entries: list[tuple[str, str]]) -> None:
+        self.entries = entries
+        self.setVisible(bool(entries))
+        self._flow()
 
-    def extend(self, rows: list[tuple[float, float, float]]) -> None:
-        if not rows:
-            return
-        first = rows[0][0]
-        if self.size and first <= self.data[0, self.size - 1]:
-            # A resumed run redoes the steps after its checkpoint: drop our copy of them.
-            self.size = int(np.searchsorted(self.data[0, : self.size], first))
-            self._smoothed = None
-        needed = self.size + len(rows)
-        if needed > self.data.shape[1]:
-            grown = np.empty((3, max(needed, 2 * self.data.shape[1])))
-            grown[:, : self.size] = self.data[:, : self.size]
-            self.data = grown
-        self.data[:, self.size : needed] = np.asarray(rows, dtype=float).T
-        self.size = needed
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._flow()
 
-    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        steps, times, values = self.data[:, : self.size]
-        return steps, times, values
+    def _flow(self) -> None:
+        metrics, room = self.fontMetrics(), max(self.contentsRect().width(), 1)
+        lines: list[list[str]] = [[]]
+        used = 0
+        for rich, plain in self.entries:
+            width = metrics.horizontalAdvance(plain + "   ")
+            if lines[-1] and used + width > room:
+                lines.append([])
+                used = 0
+            lines[-1].append(rich)
+            used += width
+        text = "<br>".join(self.GAP.join(line) for line in lines)
+        if text != self.text():
+            self.setText(text)
 
 
-class Series:
-    """Everything plotted for one run."""
+class Pane:
+    """One plot of the stack: the metrics of one unit, its legend above it."""
 
-    def __init__(self, name: str, steps_per_epoch: float | None, index: int):
-        self.name = name
-        self.steps_per_epoch = steps_per_epoch
-        self.index = index  # 0 = the run in focus (solid lines), >0 = an overlay
-        self.train: dict[str, Curve] = {}
-        self.test: dict[str, Curve] = {}
-        self.last_time = 0.0
-        self.last_step = 0
-        self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
+    def __init__(self, unit: Unit, x_link: pg.PlotWidget | None):
+        self.unit = unit
+        self.widget = QWidget()
+        self.legend = LegendLabel()
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setLabel("left", unit.axis)
+        self.plot.setMinimumHeight(60)
+        # The same axis width on every plot keeps their steps one above the other.
+        self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        # "x0.001" after "learning rate" would not fit beside a plot; its ticks say it.
+        self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key)
+        if x_link is not None:
+            self.plot.setXLink(x_link)  # one zoom or pan moves every plot along the steps
+        # Heights follow the units' stretch factors, not the plots' size hints.
+        self.widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        layout = QVBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
+        self.metrics: list[str] = []  # base names drawn here, in order of appearance
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        rows: dict[tuple[str, str], list] = {}
-        for record in records:
-            split = "test" if record.get("split") == "test" else "train"
-            step = float(record.get("step", 0))
-            t = float(record.get("time", math.nan))
-            for key, value in record.items():
-                if key not in NOT_CURVES and isinstance(value, (int, float)):
-                    rows.setdefault((split, key), []).append((step, t, float(value)))
-        for (split, key), points in rows.items():
-            table = self.test if split == "test" else self.train
-            table.setdefault(key, Curve()).extend(points)
-        if records:
-            self.last_step = int(records[-1].get("step", self.last_step))
-            self.last_time = float(records[-1].get("time", self.last_time) or 0.0)
-
-
-def losses_to_records(report: Any, last_time: float) -> list[dict[str, Any]]:
-    """A Losses report holds many steps but one elapsed time: spread the steps evenly over
-    the time since the previous report, so the time axis has no staircase."""
-    count = len(report.steps)
-    span = max(report.elapsed - last_time, 0.0)
-    records = []
-    for i, step in enumerate(report.steps):
-        record = {"step": step, "time": report.elapsed - span * (count - 1 - i) / max(count, 1)}
-        for name, values in report.values.items():
-            record[name] = values[i]
-        records.append(record)
-    return records
+    def set_legend(self, entries: list[tuple[str, str]]) -> None:
+        self.legend.set_entries(entries)
 
 
 EMPTY_HINT = "Press Train (Ctrl+Return) or open a run below to see its loss curves"
@@ -138,11 +141,21 @@ class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.series: dict[str, Series] = {}
-        self.names: list[str] = []  # loss names in order of appearance, for stable colours
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-10, 10))
-        self.plot.setLabel("left", "loss")
+        # One plot per unit, top to bottom; a plot shows once a metric of its unit arrives.
+        self.panes: dict[str, Pane] = {}
+        self.canvas = QWidget()  # the plots and their legends: what "Plot as PNG" saves
+        stack = QVBoxLayout(self.canvas)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(4)
+        self.runs_legend = LegendLabel()
+        self.runs_legend.hide()
+        stack.addWidget(self.runs_legend)
+        for unit in UNITS:
+            first = self.panes.get(LOSS.key)
+            pane = self.panes[unit.key] = Pane(unit, None if first is None else first.plot)
+            pane.widget.setVisible(unit is LOSS)
+            stack.addWidget(pane.widget, unit.stretch)
+        self.plot = self.panes[LOSS.key].plot  # the losses: always shown, says how to begin
         self._show_hint()
 
         self.smoothing = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
@@ -172,7 +185,7 @@ class LossPlot(QWidget):
         controls.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.canvas, 1)
         layout.addLayout(controls)
 
         self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_INTERVAL_MS)
@@ -180,7 +193,7 @@ class LossPlot(QWidget):
         self.smoothing.valueChanged.connect(self._schedule)
         self.x_axis.currentIndexChanged.connect(self._schedule)
         self.log_scale.toggled.connect(self._set_log)
-        self.reset_button.clicked.connect(lambda: self.plot.enableAutoRange())
+        self.reset_button.clicked.connect(self.reset_zoom)
         self.csv_action.triggered.connect(self._ask_csv)
         self.png_action.triggered.connect(self._ask_png)
 
@@ -205,6 +218,7 @@ class LossPlot(QWidget):
         series = self.series.pop(name, None)
         if series is not None:
             self._remove_items(series)
+            self._schedule()  # its legend entries go too
 
     def clear(self) -> None:
         for name in list(self.series):
@@ -242,73 +256,120 @@ class LossPlot(QWidget):
             return steps / series.steps_per_epoch
         return steps
 
-    def _color(self, loss: str) -> str:
-        if loss not in self.names:
-            self.names.append(loss)
-        return COLORS[self.names.index(loss) % len(COLORS)]
-
     def redraw(self) -> None:
         self._redraw_timer.stop()
         weight = float(self.smoothing.value())
-        self.plot.setLabel("bottom", self.x_axis.currentText())
+        for pane in self.panes.values():
+            pane.metrics = []
         for series in self.series.values():
-            style = (
-                OVERLAY_STYLES[(series.index - 1) % 3] if series.index else Qt.PenStyle.SolidLine
-            )
-            prefix = f"{series.name}: " if series.index else ""
-            for loss, curve in series.train.items():
-                color = self._color(loss)
-                x, values = self._x(series, curve), curve.columns()[2]
-                if weight > 0 and series.index == 0:
-                    faint = pg.mkColor(color)
-                    faint.setAlpha(60)
-                    self._item(series, ("raw", loss), pen=pg.mkPen(faint)).setData(x, values)
-                else:
-                    self._drop(series, ("raw", loss))
-                smoothed = curve.smoothed(weight) if weight > 0 else values
-                pen = pg.mkPen(color, width=2, style=style)
-                self._item(series, ("train", loss), pen=pen, name=prefix + loss).setData(
-                    x, smoothed
-                )
+            for name, curve in series.train.items():
+                self._draw_train(series, name, curve, weight)
             for metric, curve in series.test.items():
-                color = self._color(metric.removeprefix("test_"))  # same colour as its loss
-                label = metric if metric.startswith("test") else f"test {metric}"
-                item = self._item(
-                    series, ("test", metric), pen=None, symbol="o", symbolSize=9,
-                    symbolBrush=color, name=prefix + label,
-                )  # fmt: skip
-                item.setData(self._x(series, curve), curve.columns()[2])
+                self._draw_test(series, metric, curve)
+        self._arrange()
         self._show_hint()
+
+    def _pane(self, metric: str) -> Pane:
+        pane = self.panes[unit_of(metric).key]
+        if base_name(metric) not in pane.metrics:
+            pane.metrics.append(base_name(metric))
+        return pane
+
+    def _draw_train(self, series: Series, name: str, curve: Curve, weight: float) -> None:
+        pane, colour = self._pane(name), colour_of(name)
+        scale = pane.unit.scale
+        x, values = self._x(series, curve), curve.columns()[2]
+        if weight > 0 and series.index == 0:
+            faint = pg.mkColor(colour)
+            faint.setAlpha(60)
+            raw = self._item(series, ("raw", name), pane, pen=pg.mkPen(faint))
+            raw.setData(x, values * scale)
+        else:
+            self._drop(series, ("raw", name))
+        smoothed = curve.smoothed(weight) if weight > 0 else values
+        pen = pg.mkPen(colour, width=2, style=line_style(series)[0])
+        self._item(series, ("train", name), pane, pen=pen).setData(x, smoothed * scale)
+
+    def _draw_test(self, series: Series, metric: str, curve: Curve) -> None:
+        """A marker in its curve's colour, shaped by the metric; an overlaid run's are hollow."""
+        pane, colour = self._pane(metric), colour_of(metric)
+        brush = colour if series.index == 0 else None
+        item = self._item(
+            series, ("test", metric), pane, pen=None, symbol=symbol_of(metric)[0],
+            symbolSize=MARKER_SIZE, symbolBrush=brush, symbolPen=pg.mkPen(colour, width=1.5),
+        )  # fmt: skip
+        item.setData(self._x(series, curve), curve.columns()[2] * pane.unit.scale)
+
+    def _arrange(self) -> None:
+        """Show the plots that have something to show, label their axes, write the legends;
+        only the lowest plot names the horizontal axis."""
+        shown = [p for p in self.panes.values() if p.metrics or p.unit is LOSS]
+        for pane in self.panes.values():
+            pane.widget.setVisible(pane in shown)
+            pane.plot.setLabel("left", axis_label(pane.unit, pane.metrics))
+            pane.set_legend(self._legend(pane))
+            item = pane.plot.getPlotItem()
+            if pane is shown[-1]:
+                item.setLabel("bottom", self.x_axis.currentText())
+            else:
+                item.showLabel("bottom", False)
+        overlaid = any(s.index for s in self.series.values())
+        text = self.palette().text().color().name()
+        runs = [swatch(text, line_style(s)[1], s.name) for s in self.series.values()]
+        self.runs_legend.set_entries(runs if overlaid else [])
+
+    def _legend(self, pane: Pane) -> list[tuple[str, str]]:
+        entries = []
+        for name in pane.metrics:
+            colour = colour_of(name)
+            if any(name in s.train for s in self.series.values()):
+                entries.append(swatch(colour, "━━", name))
+            test = f"test_{name}"
+            if any(test in s.test for s in self.series.values()):
+                entries.append(swatch(colour, symbol_of(name)[1], test))
+        return entries
 
     def _show_hint(self) -> None:
         """Empty axes say how to fill them; the hint goes with the first values."""
         has_values = any(series.train or series.test for series in self.series.values())
         self.plot.setTitle(None if has_values else EMPTY_HINT, size="10pt")
 
-    def _item(self, series: Series, key: tuple[str, str], **style: Any) -> pg.PlotDataItem:
+    def _item(self, series: Series, key: tuple[str, str], pane: Pane, **style: Any):
         """Items are made once and then given new data: recreating them each redraw would
-        rebuild the legend ten times a second."""
+        cost more than the drawing."""
         item = series.items.get(key)
+        if item is not None and item.getViewBox() is not pane.plot.getViewBox():
+            self._drop(series, key)
+            item = None
         if item is None:
             item = pg.PlotDataItem(**style)
             # Peak downsampling keeps spikes visible while long runs still draw quickly.
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
-            self.plot.addItem(item)
+            pane.plot.addItem(item)
             series.items[key] = item
         return item
 
     def _drop(self, series: Series, key: tuple[str, str]) -> None:
         item = series.items.pop(key, None)
-        if item is not None:
-            self.plot.removeItem(item)
+        if item is None:
+            return
+        for pane in self.panes.values():
+            if item in pane.plot.getPlotItem().items:
+                pane.plot.removeItem(item)
 
     def _remove_items(self, series: Series) -> None:
         for key in list(series.items):
             self._drop(series, key)
 
     def _set_log(self, on: bool) -> None:
-        self.plot.setLogMode(x=False, y=on)
+        for pane in self.panes.values():
+            if pane.unit.log_scale:
+                pane.plot.setLogMode(x=False, y=on)
+
+    def reset_zoom(self) -> None:
+        for pane in self.panes.values():
+            pane.plot.enableAutoRange()
 
     def curve(self, series: str, loss: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """The x values and raw values of one curve, as plotted (for export and tests)."""
@@ -331,10 +392,10 @@ class LossPlot(QWidget):
                             writer.writerow([series.name, split, name, int(step), epoch, t, value])
 
     def export_png(self, path: str | Path) -> None:
-        from pyqtgraph.exporters import ImageExporter
-
+        """Every plot shown, with its legend, as the window draws them."""
         self.redraw()
-        ImageExporter(self.plot.plotItem).export(str(path))
+        if not self.canvas.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
 
     def _ask_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

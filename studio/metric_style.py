@@ -1,0 +1,87 @@
+"""How a metric is drawn, from its name alone: its unit (which plot it goes on), its colour and
+its test marker. Derived from the name, so a run looks the same live and reopened, and beside
+any other run; never from a model kind."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+# matplotlib's tab10: ten colours made to be told apart, also by most colour-blind readers.
+TAB10 = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+# Names the engine reports today, each given its own colour and marker so no two of them ever
+# share one; any other name gets both from a hash of itself, the same in every session.
+KNOWN_METRICS = (
+    "loss", "accuracy", "reconstruction", "kl", "lr",
+    "loss_d", "loss_g", "d_real", "d_fake", "d_accuracy",
+)  # fmt: skip
+# pyqtgraph symbol names, with the character a text legend shows for each.
+SYMBOLS = (("o", "●"), ("s", "■"), ("t1", "▲"), ("d", "◆"), ("t", "▼"), ("p", "⬟"),
+           ("h", "⬢"), ("star", "★"), ("+", "✚"), ("x", "✖"))  # fmt: skip
+TEST_PREFIX = "test_"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a metric's numbers mean; metrics of one unit share a plot and its axis."""
+
+    key: str
+    axis: str  # the axis label
+    scale: float = 1.0  # drawn value = reported value x scale
+    stretch: int = 1  # share of the height its plot gets beside the others
+    log_scale: bool = False  # the "Log scale" box applies to it
+
+
+LOSS = Unit("loss", "loss", stretch=3, log_scale=True)
+PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=2)
+RATE = Unit("rate", "learning rate")
+QUALITY = Unit("quality", "quality", stretch=2, log_scale=True)
+UNITS = (LOSS, PERCENT, RATE, QUALITY)  # top to bottom
+
+# Words in a metric's name that say its unit (matched against the name's "_"-separated parts).
+SHARE_WORDS = {"accuracy", "acc", "precision", "recall", "real", "fake"}  # 0..1, shown in %
+RATE_WORDS = {"lr"}
+QUALITY_WORDS = {"fid", "kid", "psnr", "ssim", "inception"}
+
+
+def base_name(metric: str) -> str:
+    """ "test_accuracy" and "accuracy" are one metric, measured on two splits."""
+    return metric.removeprefix(TEST_PREFIX)
+
+
+def unit_of(metric: str) -> Unit:
+    words = set(base_name(metric).lower().split("_"))
+    if words & RATE_WORDS or {"learning", "rate"} <= words:
+        return RATE
+    if words & SHARE_WORDS:
+        return PERCENT
+    if words & QUALITY_WORDS:
+        return QUALITY
+    return LOSS  # what most reported values are
+
+
+def _index(metric: str, count: int) -> int:
+    name = base_name(metric)
+    if name in KNOWN_METRICS:
+        return KNOWN_METRICS.index(name) % count
+    return zlib.crc32(name.encode("utf-8")) % count  # stable across sessions, unlike hash()
+
+
+def colour_of(metric: str) -> str:
+    """A "#rrggbb" colour; a test metric has its training curve's colour."""
+    return TAB10[_index(metric, len(TAB10))]
+
+
+def symbol_of(metric: str) -> tuple[str, str]:
+    """The test marker's pyqtgraph symbol and the character that stands for it in a legend."""
+    return SYMBOLS[_index(metric, len(SYMBOLS))]
+
+
+def axis_label(unit: Unit, metrics: list[str]) -> str:
+    """A percent axis holding more than accuracies (a discriminator's outputs) says only %."""
+    if unit is PERCENT and not all("acc" in base_name(m) for m in metrics):
+        return "%"
+    return unit.axis

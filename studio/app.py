@@ -37,15 +37,10 @@ def prepare(app) -> None:
 
 
 def configure_plots(app) -> None:
-    """Plots take their colours from the palette, so dark and light system themes both work."""
-    import pyqtgraph as pg
+    """Light or dark as the system is (and stays): the palette and the plots' colours follow."""
+    from studio.theme import follow_system_scheme
 
-    palette = app.palette()
-    pg.setConfigOptions(
-        antialias=True,
-        background=palette.base().color(),
-        foreground=palette.text().color(),
-    )
+    follow_system_scheme(app)
 
 
 if __name__ == "__main__":

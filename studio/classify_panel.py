@@ -9,17 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,14 +26,8 @@ from models.file_results import write_csv
 from studio import classifier_runs
 from studio import classify_jobs as jobs
 from studio.classify_details import RowDetails
-from studio.classify_table import (
-    FAILED,
-    PREDICTION,
-    PROBABILITY_ROW,
-    ProbabilityBars,
-    ResultsFilter,
-    ResultsModel,
-)
+from studio.classify_table import FAILED, ResultsFilter, ResultsModel
+from studio.classify_view import ResultsTable
 from studio.clipboard_images import mime_sources, rgba_pixels
 from studio.confusion_view import ConfusionView
 from studio.model_tasks import ModelTasks
@@ -95,24 +86,7 @@ class ClassifyPanel(QWidget):
         self.results = ResultsModel()
         self.proxy = ResultsFilter(self)
         self.proxy.setSourceModel(self.results)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setItemDelegateForColumn(PREDICTION, ProbabilityBars(self.table))
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until asked
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
-        rows.setDefaultSectionSize(PROBABILITY_ROW)
-        rows.hide()
-        columns = self.table.horizontalHeader()
-        # Narrow enough that every column, Notes included, fits beside the details at 1280 px.
-        for column, width in enumerate((130, 62, 84, 190, 80, 60, 120)):
-            columns.resizeSection(column, width)
-        columns.setStretchLastSection(True)
+        self.table = ResultsTable(self.proxy)
         self.details = RowDetails()
         self.confusion = ConfusionView()
 
@@ -202,9 +176,11 @@ class ClassifyPanel(QWidget):
         classifiers = classifier_runs.fill_choices(
             self.classifier, self.catalog, self.runs_dir, self.current_run
         )
-        index = self.classifier.findData(chosen) if chosen else -1
-        if index < 0:
-            index = self.classifier.findData(classifiers[0] if classifiers else None)
+        index = self.classifier.findData(chosen) if chosen in classifiers else -1
+        if index < 0 and classifiers:
+            index = self.classifier.findData(classifiers[0])
+        if index < 0:  # nothing here classifies: the entry that says so, not a run that cannot
+            index = self.classifier.count() - 1
         self.classifier.setCurrentIndex(max(index, 0))
         self.classifier.blockSignals(False)
         current = self.classifier.currentData()
@@ -221,11 +197,12 @@ class ClassifyPanel(QWidget):
     def _classifier_chosen(self) -> None:
         run_dir = self.classifier.currentData()
         self._opened = run_dir
+        self.notice.emit("info", "")  # what this page said about the last classifier is past
         if self.results.results:
             self.clear()  # rows of another classifier would mix labels in one export
         if run_dir is None:
             self.message.setText(
-                "Train a CNN (Train panel, model CNN) or open a classifier run to classify files."
+                "Train a classifier (Train panel) or open a classifier run to classify files."
             )
             return
         self.message.setText("Loading the classifier...")
@@ -285,7 +262,7 @@ class ClassifyPanel(QWidget):
     def _start(self, job, sources) -> None:
         run_dir = self.run_dir()
         if run_dir is None:
-            self.message.setText("Choose a classifier run first (train a CNN to get one).")
+            self.message.setText("Choose a classifier run first (train one on the Train panel).")
             return
         if not self._active:
             self._expected = self._received = 0
@@ -366,7 +343,8 @@ class ClassifyPanel(QWidget):
 
     def _result(self, name: str, value) -> None:
         if name == "open":
-            self.results.set_class_count(len(value.class_names))
+            self.results.set_classifier(value)
+            self.details.set_classifier(value)
             self.message.setText(
                 f"{value.name}: a {value.title} for {len(value.class_names)} classes "
                 f"({', '.join(value.class_names[:10])}), trained on {value.dataset}."
@@ -421,7 +399,7 @@ class ClassifyPanel(QWidget):
 
     def evaluate(self) -> None:
         if self.run_dir() is None:
-            self.message.setText("Choose a classifier run first (train a CNN to get one).")
+            self.message.setText("Choose a classifier run first (train one on the Train panel).")
             return
         self.confusion.set_busy(True)
         self.views.setCurrentWidget(self.confusion)

@@ -23,15 +23,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.runs import list_runs
+from models.runs import Run, RunError, list_runs
 from studio import latent_jobs
 from studio.latent_arithmetic import ArithmeticTool
 from studio.latent_interpolation import CornerGridTool, InterpolationTool
 from studio.latent_map import LatentMapTool
 from studio.latent_sliders import SlidersTool
 from studio.model_tasks import ModelTasks
+from studio.theme import notice_colour
 
-NO_RUN = "Choose a VAE or DCGAN run above (or open one) to explore what it learned."
+EXPLORABLE = "GENERATE"  # the capability a run needs to have a latent space to explore
+
+
+def explorable_titles(catalog) -> str:
+    """The kinds ("VAE or DCGAN") that have a latent space, from the catalog."""
+    titles = [k.title for k in catalog.kinds.values() if EXPLORABLE in k.capabilities]
+    return " or ".join(titles) if len(titles) < 3 else ", ".join(titles[:-1]) + " or " + titles[-1]
+
+
+def no_run_text(catalog) -> str:
+    if catalog is None:
+        return "Choose a run with a latent space above (or open one) to explore what it learned."
+    kinds = explorable_titles(catalog)
+    return f"Choose a {kinds} run above (or open one) to explore what it learned."
 
 
 class LatentExplorer(QWidget):
@@ -49,6 +63,8 @@ class LatentExplorer(QWidget):
         self.info: dict[str, Any] | None = None
         self.analysis: dict[str, Any] | None = None
         self.gallery: dict[str, Any] | None = None
+        self.catalog = None
+        self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
 
         self.chooser = QComboBox()
         self.chooser.setToolTip("The run whose latent space is explored")
@@ -60,7 +76,7 @@ class LatentExplorer(QWidget):
         # One line is always kept for it: a message coming and going must not move the tools
         # (and their buttons) under the pointer.
         self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing())
-        self.empty = QLabel(NO_RUN)
+        self.empty = QLabel(no_run_text(None))
         self.empty.setWordWrap(True)
         self.empty.setMargin(24)
 
@@ -107,14 +123,46 @@ class LatentExplorer(QWidget):
         self.runs_dir = Path(path)
         self.refresh()
 
+    def set_catalog(self, catalog) -> None:
+        """Once the engine is loaded: only runs with a latent space are offered."""
+        self.catalog = catalog
+        self.refresh()
+        if self.wanted is not None and not self._explorable(self.wanted):
+            self.show_run(self.wanted)  # a run chosen before the catalog came: choose again
+
+    def _explorable(self, path: str) -> bool:
+        if self.catalog is None:
+            return True  # not known yet: the worker refuses it with a reason if it must
+        kind = self.kinds.get(path)
+        if kind is None:
+            try:
+                kind = Run(Path(path)).kind
+            except (RunError, KeyError, OSError, TypeError, ValueError):
+                return False
+        info = self.catalog.kinds.get(kind)
+        return info is not None and EXPLORABLE in info.capabilities
+
     def refresh(self) -> None:
-        """List every run; kinds without a latent space are refused when chosen, with a reason."""
+        """List the runs that have a latent space (every run until the catalog is known)."""
         self.chooser.blockSignals(True)
         self.chooser.clear()
-        for summary in list_runs(self.runs_dir):
-            self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
+        summaries = list_runs(self.runs_dir)
+        self.kinds = {str(s.path): s.kind for s in summaries}
+        for summary in summaries:
+            if self._explorable(str(summary.path)):
+                self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
         self._select(self.wanted)
         self.chooser.blockSignals(False)
+        if self.wanted is None and self.loaded is None:
+            self.empty.setText(self._none_text())
+
+    def _none_text(self) -> str:
+        if self.chooser.count() or self.catalog is None:
+            return no_run_text(self.catalog)
+        return (
+            f"No run in the runs folder has a latent space to explore: train a "
+            f"{explorable_titles(self.catalog)} (Train panel) first."
+        )
 
     def _select(self, path: str | None) -> None:
         index = self.chooser.findData(path) if path else -1
@@ -127,8 +175,14 @@ class LatentExplorer(QWidget):
         self.show_run(self.chooser.itemData(index))
 
     def show_run(self, path: str | Path | None, reload: bool = False) -> None:
-        """Explore this run (loaded now if the page is on screen, else when it is shown)."""
-        self.wanted = None if path is None else str(path)
+        """Explore this run (loaded now if the page is on screen, else when it is shown). A run
+        without a latent space (a classifier opened for its curves) leaves the page on the run
+        it shows, or on the newest run it can explore: a refusal nobody asked for helps no one."""
+        path = None if path is None else str(path)
+        if path is not None and not self._explorable(path):
+            keep = self.wanted if self.wanted and self._explorable(self.wanted) else None
+            path = keep or (self.chooser.itemData(0) if self.chooser.count() else None)
+        self.wanted = path
         self.chooser.blockSignals(True)
         self._select(self.wanted)
         self.chooser.blockSignals(False)
@@ -150,11 +204,11 @@ class LatentExplorer(QWidget):
         for tool in self.tools.values():
             tool.set_model(None)
         self.stack.setCurrentWidget(self.empty)
+        self.notify("")  # what was said about the run before is no longer true
         if self.wanted is None:
-            self.empty.setText(NO_RUN)
+            self.empty.setText(self._none_text())
             return
         self.empty.setText(f"Loading {Path(self.wanted).name}...")
-        self.say("")
         self.tasks.submit("open", latent_jobs.open_run, self.token, self.wanted)
 
     # --- the worker ----------------------------------------------------------------------
@@ -191,9 +245,9 @@ class LatentExplorer(QWidget):
 
     def _failed(self, name: str, message: str) -> None:
         if name == "open":
+            # Said once, where the tools would be; the status bar is for news, not this.
             self.empty.setText(html.escape(message))
             self.stack.setCurrentWidget(self.empty)
-            self.notify(message, "error")
             return
         key, _, sub = name.partition(":")
         if key in self.tools:
@@ -202,12 +256,12 @@ class LatentExplorer(QWidget):
             self.notify(message, "error")
 
     def notify(self, message: str, level: str = "warning") -> None:
+        """Say it on the page and in the status bar; an empty message takes both back."""
         self.say(message, level)
-        if message:
-            self.notice.emit("info" if message.startswith("Saved") else level, message)
+        self.notice.emit("info" if message.startswith("Saved") else level, message)
 
     def say(self, message: str, level: str = "warning") -> None:
-        colour = {"error": "#b00020", "warning": "#8a5a00"}.get(level, "")
+        colour = notice_colour(level, self.palette())
         style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
         self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")
 

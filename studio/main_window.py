@@ -12,18 +12,22 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTabWidget,
 )
 
 from models.runs import Run, RunError
 from studio.classify_panel import ClassifyPanel
+from studio.help_menu import HelpMenu
 from studio.latent_explorer import LatentExplorer
 from studio.loss_plot import LossPlot
+from studio.page_tabs import PageTabs, scrolled
+from studio.run_actions import RunActions
+from studio.run_speeds import RunSpeeds
 from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
 from studio.samples_view import SamplesView
 from studio.session import CatalogLoader, TrainingSession
 from studio.settings import StudioSettings
 from studio.status_bar import StudioStatusBar
+from studio.theme import restyle_plots
 from studio.train_panel import TrainPanel
 
 STOP_TIMEOUT = 10.0  # seconds; a stop takes one step plus a checkpoint, well under 2 s here
@@ -38,6 +42,7 @@ class MainWindow(QMainWindow):
         self.session = TrainingSession(self)
         self.catalog_loader = CatalogLoader(self)
         self.follower = RunFollower(self)
+        self.speeds = RunSpeeds(self)
         self.opened: str | None = None  # the run folder shown in the plot and the grids
 
         self.train_panel = TrainPanel()
@@ -54,7 +59,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([620, 480])
         # The centre holds one page per activity; later pages (latent space, classify) are
         # added with add_page so each panel module stays the only one that knows its widget.
-        self.pages = QTabWidget()
+        self.pages = PageTabs()
         self.pages.setDocumentMode(True)
         self.add_page(splitter, "&Training", "Loss curves and sample grids of the open run")
         self.add_page(
@@ -68,11 +73,17 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         # Files dropped anywhere are classified; the Train panel keeps folder drops for itself.
         self.setAcceptDrops(True)
-        self.train_dock = self._dock("Train", "train", self.train_panel, Qt.LeftDockWidgetArea)
+        # The form scrolls on a short screen rather than making the window taller than it.
+        train_area = scrolled(self.train_panel)
+        train_area.setMinimumWidth(self.train_panel.minimumSizeHint().width() + 16)
+        self.train_dock = self._dock("Train", "train", train_area, Qt.LeftDockWidgetArea)
         self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.runs_dock], [200], Qt.Orientation.Vertical)
+        self.run_actions = RunActions(self.train_panel, self)
         self._menus()
+        self.help_menu = HelpMenu(self)
         self._wire()
+        restyle_plots(root=self)
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -87,10 +98,10 @@ class MainWindow(QMainWindow):
         self.resize(width, height)
 
     def add_page(self, widget, title: str, tip: str) -> None:
-        index = self.pages.addTab(widget, title)
+        index = self.pages.add_page(widget, title)
         self.pages.setTabToolTip(index, tip)
         # Ctrl+1, Ctrl+2, ... switch pages, as in a browser.
-        action = QAction(self)
+        action = QAction(f"Show the {title.replace('&', '')} page", self)
         action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
         action.triggered.connect(lambda: self.pages.setCurrentWidget(widget))
         self.addAction(action)
@@ -122,6 +133,8 @@ class MainWindow(QMainWindow):
             "&Paste image to classify", QKeySequence.StandardKey.Paste,
             self._show_classify(self.classify_panel.paste),
         )  # fmt: skip
+        training_menu = self.menuBar().addMenu("&Training")
+        training_menu.addActions(self.run_actions.actions())
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.train_dock.toggleViewAction())
         view_menu.addAction(self.runs_dock.toggleViewAction())
@@ -133,8 +146,18 @@ class MainWindow(QMainWindow):
         )
         self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
         self.catalog_loader.ready.connect(self.classify_panel.set_catalog)
+        self.catalog_loader.ready.connect(self.latent_explorer.set_catalog)
         self.catalog_loader.ready.connect(status.show_devices)
-        self.classify_panel.notice.connect(status.notify)
+        self.catalog_loader.ready.connect(lambda _: self.speeds.read(self.runs_panel.runs_dir))
+        self.speeds.ready.connect(panel.set_speeds)
+        # A page's messages are its own: shown while it is, taken back when it goes.
+        self.classify_panel.notice.connect(
+            lambda level, message: status.page_notice("classify", level, message)
+        )
+        self.latent_explorer.notice.connect(
+            lambda level, message: status.page_notice("latent", level, message)
+        )
+        self.pages.currentChanged.connect(self._page_changed)
         panel.train_requested.connect(self.train)
         panel.pause_requested.connect(session.pause)
         panel.resume_requested.connect(session.resume)
@@ -151,6 +174,9 @@ class MainWindow(QMainWindow):
         session.state_changed.connect(status.show_state)
         session.busy_changed.connect(panel.set_busy)
         session.busy_changed.connect(lambda busy: busy or self.runs_panel.set_active(None))
+        session.busy_changed.connect(
+            lambda busy: busy or self.speeds.read(self.runs_panel.runs_dir)
+        )
         self.runs_panel.open_requested.connect(self.open_run)
         self.runs_panel.overlay_requested.connect(self.overlay_run)
         self.runs_panel.resume_requested.connect(self.resume_run)
@@ -159,9 +185,9 @@ class MainWindow(QMainWindow):
         # A run trained from the command line appears in the pages' run choosers by itself.
         self.runs_panel.listed.connect(self.classify_panel.refresh_runs)
         self.runs_panel.listed.connect(self.latent_explorer.refresh)
+        self.runs_panel.listed.connect(lambda: self.speeds.read(self.runs_panel.runs_dir))
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
-        self.latent_explorer.notice.connect(status.notify)
         # A finished (or stopped) training run has new weights: explore them.
         session.busy_changed.connect(
             lambda busy: busy or self.latent_explorer.show_run(self.opened, reload=True)
@@ -169,6 +195,12 @@ class MainWindow(QMainWindow):
         session.busy_changed.connect(
             lambda busy: busy or self.classify_panel.weights_changed(self.session.run_dir)
         )
+
+    def _page_changed(self, _index: int) -> None:
+        shown = self.pages.currentWidget()
+        for source, page in (("classify", self.classify_panel), ("latent", self.latent_explorer)):
+            if page is not shown:
+                self.status.withdraw(source)
 
     @property
     def _name(self) -> str:
@@ -218,6 +250,7 @@ class MainWindow(QMainWindow):
             self.samples_view.show_run(report.run_dir)
         self.loss_plot.show_run(self._name, report.steps_per_epoch)
         self._expect_images_of(report.config["kind"])
+        self.train_panel.show_running(report.config)
         self.status.show_started(report)
         self.classify_panel.set_current_run(report.run_dir)
         self.runs_panel.set_active(report.run_dir)
@@ -311,7 +344,8 @@ class MainWindow(QMainWindow):
                 return
         self.catalog_loader.wait()  # an import cannot be interrupted; it ends in seconds
         self.follower.stop()
-        self.runs_panel.timer.stop()
+        self.runs_panel.shutdown()
+        self.speeds.wait()
         self.classify_panel.shutdown()
         self.latent_explorer.shutdown()
         if self.train_panel.catalog is not None:

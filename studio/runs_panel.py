@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -19,9 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.run_notes import RunDetails, read_details, write_notes
 from models.runs import Run, RunError, RunSummary, list_runs
+from studio.reveal import reveal
+from studio.run_compare import CompareDialog
+from studio.run_notes_dialog import NotesDialog
 
-COLUMNS = ("Run", "Kind", "Dataset", "Steps", "Best", "Status")
+COLUMNS = ("Run", "Kind", "Dataset", "Parent", "Steps", "Best", "Status", "Note")
+Listing = list[tuple[RunSummary, RunDetails]]
 REFRESH_MS = 3000  # runs started from the command line appear without a click
 FOLLOW_MS = 500
 
@@ -34,6 +39,11 @@ def steps_per_epoch(run: Run) -> float | None:
         return None
     total = int(run.status().get("total_steps", 0) or 0)
     return total / epochs if total and epochs else None
+
+
+def read_listing(runs_dir: Path) -> Listing:
+    """Every run with its notes and parent (plain file reads: safe on any thread)."""
+    return [(summary, read_details(summary.path)) for summary in list_runs(runs_dir)]
 
 
 def describe_best(summary: RunSummary) -> str:
@@ -92,12 +102,16 @@ class RunsPanel(QWidget):
     fork_requested = Signal(str)
     deleted = Signal(str)
     listed = Signal()  # a run appeared in the runs folder or left it: other run lists follow
+    listing_read = Signal(str, list)  # runs folder, Listing (from the polling thread)
 
     def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.runs_dir = Path(runs_dir)
         self.active_path: str | None = None  # the run this window is training: not deletable
         self.summaries: list[RunSummary] = []
+        self.listing: Listing = []
+        self.dialog = None  # the notes, comparison or path dialog open now
+        self._polling: threading.Thread | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
@@ -121,6 +135,8 @@ class RunsPanel(QWidget):
                 "epochs set in the Train panel)",
             ),
             ("fork", "Fork...", "A new run that starts from its weights, with changed settings"),
+            ("notes", "Rename...", "Give the run a name of your own and a note"),
+            ("compare", "Compare...", "The settings of the selected runs side by side"),
             ("delete", "Delete", "Delete the run folder"),
             ("reveal", "Reveal", "Show the run folder in the file manager"),
             ("refresh", "Refresh", "Read the runs folder again"),
@@ -143,10 +159,14 @@ class RunsPanel(QWidget):
         self.buttons["delete"].clicked.connect(self.delete_selected)
         self.buttons["reveal"].clicked.connect(self.reveal_selected)
         self.buttons["refresh"].clicked.connect(self.refresh)
+        self.buttons["notes"].clicked.connect(self.edit_notes)
+        self.buttons["compare"].clicked.connect(self.compare_selected)
         self.tree.itemDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.listing_read.connect(self._listing_read)
+        # The timer's reads happen on a thread of their own; a click's refresh() reads at once.
         self.timer = QTimer(self, interval=REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.poll)
         self.timer.start()
         self.set_runs_dir(self.runs_dir)
 
@@ -160,23 +180,54 @@ class RunsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        self._show(read_listing(self.runs_dir))
+
+    def poll(self) -> None:
+        """What the timer does: read the folder on a short-lived thread, show it when read."""
+        if self._polling is not None and self._polling.is_alive():
+            return  # a slow disk: one read at a time
+        folder = str(self.runs_dir)
+        self._polling = threading.Thread(
+            target=lambda: self.listing_read.emit(folder, read_listing(Path(folder))),
+            name="runs-listing", daemon=True,
+        )  # fmt: skip
+        self._polling.start()
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        if self._polling is not None:
+            self._polling.join(5.0)
+
+    def _listing_read(self, folder: str, listing: Listing) -> None:
+        if folder == str(self.runs_dir):  # not a folder left since
+            self._show(listing)
+
+    def _show(self, listing: Listing) -> None:
         selected = set(self.selected_paths())
-        summaries = list_runs(self.runs_dir)
-        if summaries == self.summaries and self.tree.topLevelItemCount() == len(summaries):
+        summaries = [summary for summary, _ in listing]
+        if listing == self.listing and self.tree.topLevelItemCount() == len(listing):
             return  # nothing changed: do not disturb the selection or the scroll position
         paths_changed = {r.path for r in summaries} != {r.path for r in self.summaries}
-        self.summaries = summaries
+        self.summaries, self.listing = summaries, listing
+        labels = {s.name: d.notes.label for s, d in listing if d.notes.label}
         self.tree.clear()
-        for summary in summaries:  # list_runs gives newest first
+        for summary, details in listing:  # list_runs gives newest first
             steps = (
                 f"{summary.step}/{summary.total_steps}"
                 if summary.total_steps
                 else str(summary.step)
             )
-            item = QTreeWidgetItem([summary.name, summary.kind, summary.dataset, steps,
-                                    describe_best(summary), summary.state])  # fmt: skip
+            parent = labels.get(details.parent, details.parent) or ""
+            note = details.notes.note
+            first_line = note.splitlines()[0] if note else ""
+            item = QTreeWidgetItem([details.notes.label or summary.name, summary.kind,
+                                    summary.dataset, parent, steps, describe_best(summary),
+                                    summary.state, first_line])  # fmt: skip
             item.setData(0, Qt.ItemDataRole.UserRole, str(summary.path))
-            item.setToolTip(0, str(summary.path))
+            item.setToolTip(0, f"{summary.name}\n{summary.path}" + (f"\n\n{note}" if note else ""))
+            if details.parent:
+                item.setToolTip(3, f"Forked from {details.parent}")
+            item.setToolTip(COLUMNS.index("Note"), note)
             self.tree.addTopLevelItem(item)
             item.setSelected(str(summary.path) in selected)
         self._update_buttons()
@@ -196,8 +247,9 @@ class RunsPanel(QWidget):
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())
-        for key in ("open", "resume", "fork", "reveal"):
+        for key in ("open", "resume", "fork", "reveal", "notes"):
             self.buttons[key].setEnabled(count == 1)
+        self.buttons["compare"].setEnabled(count >= 2)
         self.buttons["overlay"].setEnabled(count >= 1)
         self.buttons["delete"].setEnabled(count >= 1)
 
@@ -233,4 +285,40 @@ class RunsPanel(QWidget):
 
     def reveal_selected(self) -> None:
         for path in self.selected_paths()[:1]:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            dialog = reveal(self, path)
+            if dialog is not None:
+                self._show_dialog(dialog)
+
+    def _show_dialog(self, dialog) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.show()
+
+    def details_of(self, path: str) -> RunDetails | None:
+        return next((d for s, d in self.listing if str(s.path) == path), None)
+
+    def edit_notes(self) -> None:
+        paths = self.selected_paths()
+        if len(paths) != 1:
+            return
+        path = paths[0]
+        details = self.details_of(path)
+        dialog = NotesDialog(self, Path(path).name, details.notes if details else None)
+        dialog.accepted.connect(lambda: self._save_notes(path, dialog))
+        self._show_dialog(dialog)
+
+    def _save_notes(self, path: str, dialog: NotesDialog) -> None:
+        try:
+            write_notes(Path(path), dialog.label(), dialog.note())
+        except OSError as exc:
+            QMessageBox.warning(self, "Rename run", f"Could not save the note: {exc}")
+            return
+        self.refresh()
+
+    def compare_selected(self) -> None:
+        paths = self.selected_paths()
+        if len(paths) >= 2:
+            details = {p: self.details_of(p) for p in paths}
+            labels = {p: d.notes.label for p, d in details.items() if d is not None}
+            self._show_dialog(CompareDialog(self, paths, labels))

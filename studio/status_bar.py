@@ -7,7 +7,9 @@ import time
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-NOTICE_COLORS = {"info": "", "warning": "#b8860b", "error": "#d62728"}
+from models.eta import SmoothedEta
+from studio.theme import notice_colour
+
 HISTORY = 20  # notices kept in the tooltip
 DEVICE_NAMES = {"cuda": "CUDA", "mps": "Apple MPS", "cpu": "CPU"}
 
@@ -35,6 +37,8 @@ class StudioStatusBar(QStatusBar):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.notices: list[tuple[str, str, str]] = []  # (time, level, message)
+        self.notice_source: str | None = None  # the page whose message is shown, if any
+        self.eta = SmoothedEta()
         # Notices take the stretch on the left; training figures stay at fixed places.
         self.addWidget(self.notice_label, 1)
         for widget in (self.device_label, self.step_label, self.rate_label, self.eta_label):
@@ -54,6 +58,7 @@ class StudioStatusBar(QStatusBar):
 
     def show_started(self, report) -> None:
         """A reports.Started."""
+        self.eta.reset()
         self.device_label.setText(report.device)
         self.progress.setRange(0, max(report.total_steps, 1))
         self.progress.setValue(report.start_step)
@@ -80,24 +85,52 @@ class StudioStatusBar(QStatusBar):
         self.step_label.setText(
             f"epoch {report.epoch}/{epochs} · step {report.step}/{report.total_steps}"
         )
+        self.eta.add(report.elapsed, report.step)
+        if getattr(self, "_state", "") == "paused":
+            return  # a report flushed on the way into a pause is not a pace
         self.rate_label.setText(f"{report.images_per_second:,.0f} images/s")
-        self.eta_label.setText(f"ETA {format_duration(report.eta_seconds)}")
+        # The trainer's own ETA follows its last few reports; this one, the last minute.
+        seconds = self.eta.seconds_left(report.total_steps)
+        self.eta_label.setText(
+            f"ETA {format_duration(report.eta_seconds if seconds is None else seconds)}"
+        )
         self.progress.setRange(0, max(report.total_steps, 1))
         self.progress.setValue(report.step)
 
     def show_state(self, state: str, message: str = "") -> None:
+        self._state = state
         if state in ("stopped", "completed", "failed"):
             self.eta_label.setText(state)
             self.rate_label.setText("")
             self.progress.hide()
         elif state == "paused":
+            # No images go by while paused: a pace left on screen would be a stale number.
             self.eta_label.setText("paused")
+            self.rate_label.setText("")
 
     def notify(self, level: str, message: str) -> None:
         """Every message from the worker lands here: shown now, kept in the tooltip."""
+        self._show_notice(None, level, message)
+
+    def page_notice(self, source: str, level: str, message: str) -> None:
+        """A page's message: shown like any other, but it belongs to that page, which takes it
+        back (an empty message) when its cause is gone; see withdraw()."""
+        if message:
+            self._show_notice(source, level, message)
+        else:
+            self.withdraw(source)
+
+    def withdraw(self, source: str) -> None:
+        """Clear the shown message if `source` made it (the tooltip keeps the history)."""
+        if self.notice_source == source:
+            self.notice_label.setText("")
+            self.notice_source = None
+
+    def _show_notice(self, source: str | None, level: str, message: str) -> None:
         self.notices.append((time.strftime("%H:%M:%S"), level, message))
         del self.notices[:-HISTORY]
-        color = NOTICE_COLORS.get(level, "")
+        self.notice_source = source
+        color = notice_colour(level, self.palette())
         text = html.escape(message)
         self.notice_label.setText(f'<span style="color:{color}">{text}</span>' if color else text)
         self.notice_label.setToolTip(

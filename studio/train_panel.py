@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import math
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -26,64 +20,13 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from models.eta import PastSpeed
 from models.hyperparameters import FieldInfo
+from studio.form_fields import INT_LIMIT, field_widget
+from studio.train_estimate import describe_estimate
 
 FOLDER_ITEM = "__folder__"
-INT_LIMIT = 2**31 - 1
-
-
-MAX_DECIMALS = 8
-
-
-def decimals_for(value: float) -> int:
-    """Decimal places that show `value` unrounded (at most MAX_DECIMALS)."""
-    for places in range(MAX_DECIMALS):
-        if abs(round(value, places) - value) <= 1e-12 * max(1.0, abs(value)):
-            return places
-    return MAX_DECIMALS
-
-
-def put_float(box: QDoubleSpinBox, value: float) -> None:
-    # A saved or forked run may hold a finer value than the default (weight decay 2.5e-4).
-    box.setDecimals(max(box.decimals(), decimals_for(value)))
-    box.setValue(value)
-
-
-def field_widget(info: FieldInfo) -> tuple[QWidget, Any, Any]:
-    """A widget for one hyperparameter with its getter and setter; range and help come from
-    the config dataclass, so a new hyperparameter needs no studio code."""
-    tip = info.help
-    if info.low is not None or info.high is not None:
-        tip += f" (from {info.low if info.low is not None else '–'} to {info.high or '–'})"
-    if info.choices is not None:
-        w = QComboBox()
-        for choice in info.choices:
-            w.addItem(str(choice), choice)
-        get, put = w.currentData, lambda v, w=w: w.setCurrentIndex(max(w.findData(v), 0))
-    elif info.type is bool:
-        w = QCheckBox()
-        get, put = w.isChecked, lambda v, w=w: w.setChecked(bool(v))
-    elif info.type is int:
-        w = QSpinBox()
-        low = -INT_LIMIT if info.low is None else int(info.low)
-        w.setRange(low, INT_LIMIT if info.high is None else int(info.high))
-        get, put = w.value, lambda v, w=w: w.setValue(int(v))
-    elif info.type is float:
-        w = QDoubleSpinBox()
-        low = -1e9 if info.low is None else info.low
-        w.setRange(low, 1e9 if info.high is None else info.high)
-        # Enough decimals to show the smallest allowed value of a log-scale setting (1e-5),
-        # and always the default itself: a spin box rounds what it holds to what it shows.
-        decimals = 2 - math.floor(math.log10(info.low)) if info.log_scale and low > 0 else 3
-        w.setDecimals(min(max(decimals, 3, decimals_for(info.default)), MAX_DECIMALS))
-        w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        get, put = w.value, lambda v, w=w: put_float(w, float(v))
-    else:
-        w = QLineEdit()
-        get, put = w.text, lambda v, w=w: w.setText(str(v))
-    w.setToolTip(tip)
-    put(info.default)
-    return w, get, put
+DEFAULT_SEED, DEFAULT_SAMPLE_EVERY = 0, 100
 
 
 class TrainPanel(QWidget):
@@ -91,6 +34,7 @@ class TrainPanel(QWidget):
     pause_requested = Signal()
     resume_requested = Signal()
     stop_requested = Signal()
+    controls_changed = Signal()  # which buttons may be pressed changed (the actions follow)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,6 +46,10 @@ class TrainPanel(QWidget):
         self.state = "idle"
         self._last_dataset_index = 0
         self._kind_key: str | None = None
+        # The form as a person left it, while it shows a fork's or a training run's settings:
+        # those are never the next run's defaults (they are put back when the run starts/ends).
+        self.saved_form: dict[str, Any] | None = None
+        self.speeds: list[PastSpeed] = []
         self.setAcceptDrops(True)  # a folder of images dropped here becomes the dataset
 
         self.dataset = QComboBox()
@@ -115,10 +63,17 @@ class TrainPanel(QWidget):
         self.epochs.setValue(10)
         self.sample_every = QSpinBox()
         self.sample_every.setRange(1, 1_000_000)
-        self.sample_every.setValue(100)
+        self.sample_every.setValue(DEFAULT_SAMPLE_EVERY)
         self.sample_every.setToolTip("Save a sample grid every this many training steps")
         self.summary = QLabel("Loading the engine…")
         self.summary.setWordWrap(True)
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
+        self.estimate.setToolTip("Measured from earlier runs of this kind in the runs folder")
+        self.reset_button = QPushButton("Reset to defaults")
+        self.reset_button.setToolTip(
+            "The model's default settings, epochs, seed and grid interval (dataset and device stay)"
+        )
         self.fork_label = QLabel()
         self.fork_label.setWordWrap(True)
         self.fork_cancel = QPushButton("Don't fork")
@@ -132,18 +87,16 @@ class TrainPanel(QWidget):
         holder.setLayout(self.advanced_form)
         self.advanced.addWidget(holder)
 
+        # Their tooltips, with the keys, come from the window's actions (run_actions.py).
         self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Start training (Ctrl+Return)")
         self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause or resume between steps (Space)")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current step; a checkpoint is written (Esc)")
 
         top = QFormLayout()
         top.addRow("Dataset", self.dataset)
         top.addRow("Model", self.kind)
         top.addRow(self.summary)
-        settings = QFormLayout()
+        self.settings_form = settings = QFormLayout()
         settings.addRow("Device", self.device)
         settings.addRow("Epochs", self.epochs)
         settings.addRow("Seed", self.seed)
@@ -151,11 +104,21 @@ class TrainPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
+        # Everything a run is made from; it shows (read-only) the settings of a run in training.
+        self.form = QWidget()
+        form_layout = QVBoxLayout(self.form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addLayout(self.basic_form)
+        form_layout.addWidget(self.advanced)
+        form_layout.addLayout(settings)
+        reset_row = QHBoxLayout()
+        reset_row.addStretch(1)
+        reset_row.addWidget(self.reset_button)
+        form_layout.addLayout(reset_row)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(self.basic_form)
-        layout.addWidget(self.advanced)
-        layout.addLayout(settings)
+        layout.addWidget(self.form)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.fork_label)
         layout.addWidget(self.fork_cancel)
         layout.addLayout(buttons)
@@ -163,28 +126,26 @@ class TrainPanel(QWidget):
 
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
         self.kind.currentIndexChanged.connect(self._kind_chosen)
-        self.train_button.clicked.connect(self._train_clicked)
-        self.pause_button.clicked.connect(self._pause_clicked)
-        self.stop_button.clicked.connect(self._stop_clicked)
+        self.train_button.clicked.connect(self.press_train)
+        self.pause_button.clicked.connect(self.press_pause)
+        self.stop_button.clicked.connect(self.press_stop)
         self.fork_cancel.clicked.connect(self.cancel_fork)
-        shortcuts = (("Ctrl+Return", self._train_clicked), ("Space", self._pause_clicked),
-                     ("Esc", self._stop_clicked), ("Ctrl+.", self._stop_clicked))  # fmt: skip
-        for keys, slot in shortcuts:
-            QShortcut(QKeySequence(keys), self, slot)
+        self.reset_button.clicked.connect(self.reset_to_defaults)
+        for changed in (self.epochs.valueChanged, self.dataset.currentIndexChanged,
+                        self.device.currentIndexChanged):  # fmt: skip
+            changed.connect(self._update_estimate)
         self._update_buttons()
 
     # --- filling the form ---------------------------------------------------------------
     def set_catalog(self, catalog, remembered: dict[str, Any] | None = None) -> None:
         """Called once the engine is imported (off the GUI thread) with what it offers."""
         self.catalog = catalog
-        self.remembered = {"hyperparameters": {}, **(remembered or {})}
         self.dataset.blockSignals(True)
         for info in catalog.datasets:
             self.dataset.addItem(info.title, info.name)
             self.dataset.setItemData(self.dataset.count() - 1, info.description, Qt.ToolTipRole)
         self.dataset.addItem("Folder of images...", FOLDER_ITEM)
         self.dataset.blockSignals(False)
-        self.select_dataset(self.remembered.get("dataset", "mnist-5k"))
         self.kind.blockSignals(True)
         for info in catalog.kinds.values():
             self.kind.addItem(info.title, info.kind)
@@ -194,14 +155,33 @@ class TrainPanel(QWidget):
             if name != "auto" and name not in catalog.devices_present:
                 # Shown but disabled: a person sees the choice exists and that it is absent here.
                 self.device.model().item(self.device.count() - 1).setEnabled(False)
-        self._select(self.device, self.remembered.get("device", "auto"))
-        self.seed.setValue(int(self.remembered.get("seed", 0)))
-        self.epochs.setValue(int(self.remembered.get("epochs", 10)))
-        self.sample_every.setValue(int(self.remembered.get("sample_every", 100)))
-        kind = self.remembered.get("kind", catalog.default_kind)
-        self._select(self.kind, kind if kind in catalog.kinds else catalog.default_kind)
-        self._kind_chosen()
+        self.apply_choices(remembered or {})
         self._update_buttons()
+
+    def apply_choices(self, remembered: dict[str, Any]) -> None:
+        """Fill the form with remembered choices (what choices() returned)."""
+        catalog = self.catalog
+        self.remembered = {"hyperparameters": {}, **remembered}
+        self._kind_key = None  # what the form shows now is not to be kept for any kind
+        self.select_dataset(self.remembered.get("dataset", "mnist-5k"))
+        self._select(self.device, self.remembered.get("device", "auto"))
+        self.seed.setValue(int(self.remembered.get("seed", DEFAULT_SEED)))
+        self.sample_every.setValue(int(self.remembered.get("sample_every", DEFAULT_SAMPLE_EVERY)))
+        kind = self.remembered.get("kind", catalog.default_kind)
+        self.kind.blockSignals(True)
+        self._select(self.kind, kind if kind in catalog.kinds else catalog.default_kind)
+        self.kind.blockSignals(False)
+        self._kind_chosen()
+
+    def reset_to_defaults(self) -> None:
+        """The current kind's defaults, as the command line has them; dataset and device stay."""
+        if self.catalog is None or self.busy:
+            return
+        info = self.catalog.kinds[self.kind.currentData()]
+        self.set_hyperparameters({field.name: field.default for field in info.fields})
+        self.epochs.setValue(info.default_epochs)
+        self.seed.setValue(DEFAULT_SEED)
+        self.sample_every.setValue(DEFAULT_SAMPLE_EVERY)
 
     def _select(self, combo: QComboBox, data: Any) -> None:
         index = combo.findData(data)
@@ -235,6 +215,26 @@ class TrainPanel(QWidget):
             (self.advanced_form if field.advanced else self.basic_form).addRow(label, widget)
             self.fields[field.name] = (field, get, put)
         self.advanced.setVisible(self.advanced_form.rowCount() > 0)
+        # Only kinds that generate draw sample grids; the others have nothing to save.
+        self.settings_form.setRowVisible(self.sample_every, "GENERATE" in info.capabilities)
+        self._update_estimate()
+
+    # --- how long it will take ----------------------------------------------------------
+    def set_speeds(self, speeds: list[PastSpeed]) -> None:
+        """The pace of the runs in the runs folder (read off the GUI thread)."""
+        self.speeds = list(speeds)
+        self._update_estimate()
+
+    def _update_estimate(self, *_: object) -> None:
+        if self.catalog is None or self.kind.currentData() is None:
+            return
+        info = self.catalog.kinds[self.kind.currentData()]
+        self.estimate.setText(
+            describe_estimate(
+                self.speeds, info, str(self.dataset.currentData()), self.device.currentData(),
+                self.epochs.value(),
+            )
+        )  # fmt: skip
 
     # --- datasets -----------------------------------------------------------------------
     def select_dataset(self, name: str) -> None:
@@ -305,6 +305,8 @@ class TrainPanel(QWidget):
         """What to remember for next time (plain JSON-able data)."""
         if self.catalog is None:
             return self.remembered
+        if self.saved_form is not None:
+            return self.saved_form
         self.remembered["hyperparameters"][self._kind_key] = self.hyperparameters()
         self.remembered.setdefault("epochs_by_kind", {})[self._kind_key] = self.epochs.value()
         request = self.request()
@@ -318,6 +320,7 @@ class TrainPanel(QWidget):
     # --- forking ------------------------------------------------------------------------
     def prepare_fork(self, path: str | Path, config: dict[str, Any]) -> None:
         """Fill the form from a run; Train then starts a new run from its weights."""
+        self._keep_form()
         self._select(self.kind, config["kind"])
         saved = config.get("hyperparameters", {})
         if self.catalog is not None and config["kind"] in self.catalog.kinds:
@@ -341,12 +344,47 @@ class TrainPanel(QWidget):
         self.kind.setEnabled(not self.busy)
         self.fork_label.hide()
         self.fork_cancel.hide()
+        self._restore_form()
+
+    def _keep_form(self) -> None:
+        if self.saved_form is None and self.catalog is not None:
+            self.saved_form = self.choices()
+
+    def _restore_form(self) -> None:
+        if self.busy or self.saved_form is None:
+            return  # while a run trains the form shows its settings; put back when it ends
+        saved, self.saved_form = self.saved_form, None
+        self.apply_choices(saved)
+
+    # --- the run in training ------------------------------------------------------------
+    def show_running(self, config: dict[str, Any]) -> None:
+        """While a run trains, the form shows its kind and settings (a resumed run may be of
+        another kind than the form was on); the person's form comes back when it ends."""
+        if self.catalog is None or config.get("kind") not in self.catalog.kinds:
+            return
+        self._keep_form()
+        self._kind_key = None
+        self.kind.blockSignals(True)
+        self._select(self.kind, config["kind"])
+        self.kind.blockSignals(False)
+        self._kind_chosen()
+        self._kind_key = None  # the run's values are not the kind's remembered ones
+        self.set_hyperparameters(config.get("hyperparameters", {}))
+        self.select_dataset(str(config.get("dataset", {}).get("name", "")))
+        training = config.get("training", {})
+        self._select(self.device, training.get("device"))
+        for box, key in ((self.epochs, "epochs"), (self.seed, "seed"),
+                         (self.sample_every, "sample_every")):  # fmt: skip
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                box.setValue(int(training[key]))
 
     # --- buttons ------------------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:
         self.busy = busy
         if not busy:
             self.state = "idle"
+            if self.fork_path is None:
+                self._restore_form()
         self._update_buttons()
 
     def set_state(self, state: str, message: str = "") -> None:
@@ -359,19 +397,21 @@ class TrainPanel(QWidget):
         for widget in (self.dataset, self.device):
             widget.setEnabled(ready and not self.busy)
         self.kind.setEnabled(ready and not self.busy and self.fork_path is None)
+        self.form.setEnabled(not self.busy)  # it shows the training run's settings meanwhile
         live = self.busy and self.state in ("running", "paused")
         self.pause_button.setEnabled(live)
         texts = {"paused": "Resume", "pausing": "Pausing…", "resuming": "Resuming…"}
         self.pause_button.setText(texts.get(self.state, "Pause"))
         self.stop_button.setEnabled(self.busy and self.state != "stopping")
+        self.controls_changed.emit()
 
-    def _train_clicked(self) -> None:
+    def press_train(self) -> None:
         if self.train_button.isEnabled():
             self.train_requested.emit(self.request())
             if self.fork_path:
                 self.cancel_fork()  # the fork is made; the next Train starts afresh
 
-    def _pause_clicked(self) -> None:
+    def press_pause(self) -> None:
         if not self.pause_button.isEnabled():
             return
         if self.state == "paused":
@@ -383,6 +423,6 @@ class TrainPanel(QWidget):
         # Disabled until the trainer confirms: it pauses between steps, not at once.
         self._update_buttons()
 
-    def _stop_clicked(self) -> None:
+    def press_stop(self) -> None:
         if self.stop_button.isEnabled():
             self.stop_requested.emit()

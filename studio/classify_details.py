@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from models.file_results import FileResult
-from studio.classify_table import pixmap_of
+from studio.classify_table import pixmap_of, smoothing_note
 
 LARGE = 140
 NEIGHBOUR = 72  # three side by side leave the results table room for every column
@@ -25,6 +25,11 @@ class RowDetails(QWidget):
         self.model_input.setToolTip("The image exactly as the model saw it")
         self.steps = QLabel()
         self.steps.setWordWrap(True)
+        # Why a clean image stops short of 100 %, for a classifier trained with label smoothing.
+        self.smoothing = QLabel()
+        self.smoothing.setWordWrap(True)
+        self.smoothing.hide()
+        self.smoothing_text = ""
         box = QGroupBox("Nearest training images")
         box.setToolTip(
             "The three training images the classifier finds most alike (cosine similarity of "
@@ -48,11 +53,21 @@ class RowDetails(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.model_input, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.steps)
+        layout.addWidget(self.smoothing)
         layout.addWidget(box)
         layout.addStretch(1)
 
+    def set_classifier(self, info) -> None:
+        """A classify_jobs.ClassifierInfo: what its probabilities can be expected to reach."""
+        self.smoothing_text = smoothing_note(
+            getattr(info, "label_smoothing", 0.0), len(info.class_names)
+        )
+
     def show_result(self, result: FileResult | None) -> None:
         self._clear_neighbours("")
+        ok = result is not None and result.ok
+        self.smoothing.setText(f"<small>{self.smoothing_text}</small>" if ok else "")
+        self.smoothing.setVisible(ok and bool(self.smoothing_text))
         if result is None:
             self.key = None
             self.title.setText("Select a row to see it in detail.")

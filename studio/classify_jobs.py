@@ -28,6 +28,9 @@ class ClassifierInfo:
     image_shape: tuple[int, int, int]
     background: float | None
     dataset: str
+    # Share of each training target spread over the other classes: it caps the probability a
+    # clean image gets (the page says so), 0 when the model trained without it.
+    label_smoothing: float = 0.0
 
 
 def _classifier(context, run_dir: str) -> dict[str, Any]:
@@ -62,6 +65,7 @@ def _classifier(context, run_dir: str) -> dict[str, Any]:
         image_shape=tuple(model.image_shape),
         background=config["dataset"].get("background"),
         dataset=config["dataset"]["name"],
+        label_smoothing=float(getattr(model.config, "label_smoothing", 0.0) or 0.0),
     )
     context.cache.clear()  # the previous run's features and test split go with its model
     context.cache["classifier"] = {"key": (str(run.path), stamp), "model": model, "info": info}

@@ -1,5 +1,6 @@
 """The results table: one row per classified file, appended a batch at a time, with the
-file, the image as the model saw it, top-k probability bars, confidence and entropy."""
+file (its name over its folder), the image as the model saw it, top-k probability bars,
+confidence and entropy (studio.classify_view draws it)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ COLUMNS = ("File", "Picture", "Model input", "Prediction", "Confidence", "Entrop
 FILE, PICTURE, MODEL_INPUT, PREDICTION, CONFIDENCE, ENTROPY, NOTES = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # numbers for numeric columns, not their text
 BARS_ROLE = Qt.ItemDataRole.UserRole + 2  # (labels, probabilities) for the bar delegate
+FOLDER_ROLE = Qt.ItemDataRole.UserRole + 3  # the file's folder, drawn under its name
 PIXMAP_SIDE = 56
 PROBABILITY_ROW = PIXMAP_SIDE + 6  # row height: a thumbnail, or three probability bars
 UNSURE_SHARE = 0.5  # entropy above this share of the maximum is marked as unsure
@@ -37,6 +39,32 @@ def pixmap_of(pixels: np.ndarray, side: int = PIXMAP_SIDE) -> QPixmap:
     )
 
 
+def folder_of(path: str) -> str:
+    """The folder a file is in, as a person reads it ("~" for their home); "" for a pasted
+    image, which has none. Two files of one name in different folders differ here."""
+    parent = Path(path).parent
+    if parent == Path("."):
+        return ""
+    home = Path.home()
+    if parent == home or home in parent.parents:
+        return str(Path("~") / parent.relative_to(home))
+    return str(parent)
+
+
+def smoothing_note(label_smoothing: float, class_count: int) -> str:
+    """Why a clean image's probability stops short of 100 %: label smoothing trains the model
+    towards 1 - s + s/K for the right class, not 1 (empty when it trained without)."""
+    if label_smoothing <= 0 or class_count < 2:
+        return ""
+    target = 1.0 - label_smoothing + label_smoothing / class_count
+    return (
+        f"Why not 100%? This classifier was trained with label smoothing {label_smoothing:g}: "
+        f"its target for the right class was {target:.0%}, the rest spread over the other "
+        f"{class_count - 1} classes. So a clean, unmistakable image scores around "
+        f"{target:.0%} (rarely above 95%), not 100%: compare rows with each other."
+    )
+
+
 def note_of(result: FileResult) -> str:
     """What was done to a file before the model saw it, in a word or two for the table (the
     full sentences are in the details beside it)."""
@@ -53,10 +81,16 @@ class ResultsModel(QAbstractTableModel):
         super().__init__(parent)
         self.results: list[FileResult] = []
         self.class_count = class_count
+        self.label_smoothing = 0.0  # of the classifier whose answers these are
         self._pixmaps: dict[tuple[int, int], QPixmap] = {}
 
     def set_class_count(self, count: int) -> None:
         self.class_count = max(1, count)
+
+    def set_classifier(self, info) -> None:
+        """A classify_jobs.ClassifierInfo: its classes and how it was trained."""
+        self.set_class_count(len(info.class_names))
+        self.label_smoothing = getattr(info, "label_smoothing", 0.0)
 
     def rowCount(self, parent=NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.results)
@@ -101,6 +135,8 @@ class ResultsModel(QAbstractTableModel):
             return self._sort_key(result, column, index.row())
         if role == Qt.ItemDataRole.DecorationRole and column in (PICTURE, MODEL_INPUT):
             return self._pixmap(index.row(), column, result)
+        if role == FOLDER_ROLE and column == FILE:
+            return folder_of(result.path)
         if role == BARS_ROLE and column == PREDICTION:
             return (result.labels, result.probabilities)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -143,6 +179,10 @@ class ResultsModel(QAbstractTableModel):
     def _tip(self, result: FileResult, column: int) -> str | None:
         if column == FILE:
             return result.path
+        if column in (CONFIDENCE, PREDICTION) and result.ok:
+            sure = f"{result.probability:.1%} for {result.label}"
+            note = smoothing_note(self.label_smoothing, self.class_count)
+            return f"{sure}\n\n{note}" if note else sure
         if column == MODEL_INPUT and result.ok:
             return "What the model was given:\n" + (
                 "\n".join(result.steps) if result.steps else "the file as it is"
@@ -150,7 +190,8 @@ class ResultsModel(QAbstractTableModel):
         if column in (NOTES, PREDICTION) and not result.ok:
             return result.reason
         if column == NOTES and result.steps:
-            return "\n".join(result.steps)
+            note = note_of(result)
+            return "\n".join([f"{note}:", *result.steps] if note else result.steps)
         if column == ENTROPY and result.entropy is not None:
             return (
                 f"{result.entropy:.2f} bits of {max_entropy_bits(self.class_count):.2f} possible: "
@@ -169,7 +210,7 @@ class ResultsModel(QAbstractTableModel):
 
 
 HEADER_TIPS = (
-    "The file's name (hover for its full path)",
+    "The file's name over its folder (hover for its full path)",
     "The file as you see it",
     "The image exactly as the model saw it: converted, resized and inverted like its "
     "training images",

@@ -53,3 +53,20 @@ def affine_theta(angle: Tensor, size: Tensor, slant: Tensor) -> Tensor:
         torch.stack([sin, sin * slant + cos, zero], 1),
     )
     return torch.stack(rows, 1)
+
+
+def cutout(images: Tensor, size: int, fill: float = 0.0) -> Tensor:
+    """Blank a `size` x `size` square (clipped at the edges) at a random place in each image
+    (DeVries & Taylor 2017), so a classifier cannot lean on any one part of a picture."""
+    n, _, h, w = images.shape
+    device = images.device
+    centre_y = torch.randint(0, h, (n, 1, 1), device=device)
+    centre_x = torch.randint(0, w, (n, 1, 1), device=device)
+    rows = torch.arange(h, device=device)[None, :, None]
+    cols = torch.arange(w, device=device)[None, None, :]
+    low, high = size // 2, size - size // 2
+    inside = (
+        (rows >= centre_y - low) & (rows < centre_y + high)
+        & (cols >= centre_x - low) & (cols < centre_x + high)
+    )  # fmt: skip
+    return torch.where(inside[:, None], torch.full_like(images, fill), images)

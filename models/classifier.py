@@ -1,5 +1,8 @@
-"""A small residual CNN classifier with warp and shift augmentation, label smoothing and a
-one-cycle or cosine learning-rate schedule."""
+"""The classifier kinds' shared training (augmentation, label smoothing, a one-cycle, cosine or
+warm-up-then-cosine learning-rate schedule, evaluation), and the small residual CNN.
+
+A classifier kind is a `Classifier` with its config and the network it builds; the ResNet-18
+and the Vision Transformer (models/classifier_kinds.py) differ from the CNN only there."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.augment import random_affine, random_shift
+from models.augment import cutout, random_affine, random_shift
 from models.base import (
     Batch,
     Capability,
@@ -77,6 +80,10 @@ class CNNConfig:
         0.25, "Share of the output layer's inputs dropped at random in each training step",
         low=0.0, high=0.9, advanced=True,
     )  # fmt: skip
+    cutout: int = hyperparameter(
+        0, "Random cutout augmentation: a square of this many pixels per side blanked in each "
+        "training image (0 turns it off)", low=0, high=32, advanced=True,
+    )  # fmt: skip
 
 
 class ResidualBlock(nn.Module):
@@ -113,34 +120,38 @@ class ResNetSmall(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(4 * width * grid * grid, classes)
 
+    def forward_features(self, x: Tensor) -> Tensor:
+        """The last feature maps, (N, 4w, H/4, W/4)."""
+        return self.stages(self.stem(x))
+
+    def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
+        pooled = F.adaptive_avg_pool2d(features, self.grid).flatten(1)
+        return pooled if pre_logits else self.head(self.dropout(pooled))
+
     def features(self, x: Tensor) -> Tensor:
         """Pooled last feature maps, one row per image (channel by channel, cells row-major)."""
-        return F.adaptive_avg_pool2d(self.stages(self.stem(x)), self.grid).flatten(1)
+        return self.forward_head(self.forward_features(x), pre_logits=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.dropout(self.features(x)))
+        return self.forward_head(self.forward_features(x))
 
 
-class CNN(ImageModel):
-    kind = "cnn"
-    title = "CNN classifier"
-    summary = "Residual convolutional network that learns to tell the classes apart."
+ONE_CYCLE_SCHEDULES = ("one-cycle", "warmup-cosine")
+
+
+class Classifier(ImageModel):
+    """Training shared by every classifier kind. A kind gives its config (with the fields read
+    here: learning_rate, batch_size, schedule, label_smoothing, the augmentation limits,
+    plain_finish, weight_decay, cutout) and its network; the network has `forward_features`
+    and `forward_head(features, pre_logits)` (models/nets/)."""
+
     capabilities = Capability.CLASSIFY
-    config_class = CNNConfig
-    # 98.4-99.2 % test accuracy on mnist-5k depending on the seed (benchmarks/acceptance_times.py
-    # sets the bar): about 19 s of training on two idle CPU cores. 10 epochs gave the same mean
-    # (98.7 %, 10 seeds) in 1.25 times the time.
-    default_epochs = 8
     needs_labels = True
     primary_metric = Metric("test_accuracy", higher_is_better=True)
-    # Runs from before these fields existed trained on the images as they are, and their
-    # output layer read one average per channel.
-    settings_before_fields: ClassVar[dict[str, Any]] = {
-        "max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0,
-        "head_grid": 1, "dropout": 0.0,
-    }  # fmt: skip
+    network_name: ClassVar[str]  # the weights' prefix in a run's safetensors
+    optimizer_name: ClassVar[str] = "sgd"  # its state's key in state.pt
 
-    def __init__(self, config: CNNConfig, data: DataInfo, device):
+    def __init__(self, config: Any, data: DataInfo, device):
         super().__init__(config, data, device)
         if not data.labelled:
             raise ValueError(
@@ -151,25 +162,29 @@ class CNN(ImageModel):
         self.memory_format = (
             torch.channels_last if self.device.type in ("cpu", "cuda") else torch.contiguous_format
         )
-        self.net = ResNetSmall(
-            data.image_shape[0], len(data.class_names), config.width, config.head_grid,
-            config.dropout,
-        ).to(self.device, memory_format=self.memory_format)  # fmt: skip
-        self.optimizer = torch.optim.SGD(
-            self.net.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
-            weight_decay=config.weight_decay, **fused_optimizer(self.device),
-        )  # fmt: skip
+        self.net = self.build_network().to(self.device, memory_format=self.memory_format)
+        self.optimizer = self.build_optimizer()
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
         self.mean = data.pixel_mean
         self.total_steps = 1  # of the whole run, as planned by prepare()
         self.plain_from: int | None = None  # the step from which images are not warped
         self.steps_done = 0
 
+    def build_network(self) -> nn.Module:
+        raise NotImplementedError
+
+    def build_optimizer(self) -> torch.optim.Optimizer:
+        """SGD with Nesterov momentum; kinds that train better otherwise override it."""
+        return torch.optim.SGD(
+            self.net.parameters(), lr=self.config.learning_rate, momentum=0.9, nesterov=True,
+            weight_decay=self.config.weight_decay, **fused_optimizer(self.device),
+        )  # fmt: skip
+
     def networks(self) -> dict[str, nn.Module]:
-        return {"cnn": self.net}
+        return {self.network_name: self.net}
 
     def optimizers(self) -> dict:
-        found = {"sgd": self.optimizer}
+        found = {self.optimizer_name: self.optimizer}
         if self.scheduler is not None:
             found["schedule"] = self.scheduler
         return found
@@ -181,25 +196,35 @@ class CNN(ImageModel):
         self.scheduler = self._new_schedule()
 
     def _new_schedule(self) -> torch.optim.lr_scheduler.LRScheduler:
-        if self.config.schedule == "one-cycle":
+        schedule = self.config.schedule
+        if schedule == "one-cycle":
             return torch.optim.lr_scheduler.OneCycleLR(
                 self.optimizer, max_lr=self.config.learning_rate,
                 total_steps=self.total_steps + 1, pct_start=0.25,
+            )  # fmt: skip
+        if schedule == "warmup-cosine":
+            # A one-cycle plan without its momentum cycle: a warm-up from lr / 25 over the
+            # warm-up share of the run, then a cosine decay to nearly zero.
+            return torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer, max_lr=self.config.learning_rate,
+                total_steps=self.total_steps + 1, pct_start=self.config.warmup,
+                cycle_momentum=False,
             )  # fmt: skip
         return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, self.total_steps)
 
     def load_optimizer_state(self, state: dict) -> None:
         saved = state.get("schedule") or {}
         length = saved.get("total_steps", saved.get("T_max"))
-        planned = self.total_steps + (1 if self.config.schedule == "one-cycle" else 0)
+        one_cycle = self.config.schedule in ONE_CYCLE_SCHEDULES
+        planned = self.total_steps + (1 if one_cycle else 0)
         if self.scheduler is None or length == planned or (length is None and not self.steps_done):
             super().load_optimizer_state(state)
             return
         # A run extended to more epochs (or saved without its schedule): the momentum carries
         # on, and the schedule is planned anew over the whole length and moved to where the run
         # is, instead of staying finished.
-        if "sgd" in state:
-            self.optimizer.load_state_dict(state["sgd"])
+        if self.optimizer_name in state:
+            self.optimizer.load_state_dict(state[self.optimizer_name])
         for group in self.optimizer.param_groups:
             group["lr"] = group.get("initial_lr", self.config.learning_rate)
         self.scheduler = self._new_schedule()
@@ -216,8 +241,11 @@ class CNN(ImageModel):
         if limit is None or self.scheduler.last_epoch < limit - 1:
             self.scheduler.step()
 
-    def _inputs(self, images: Tensor) -> Tensor:
+    def network_inputs(self, images: Tensor) -> Tensor:
+        """Images in [0, 1] as the network takes them (centred, scaled, in its memory format)."""
         return ((images - self.mean) / 0.3).contiguous(memory_format=self.memory_format)
+
+    _inputs = network_inputs
 
     def _augment(self, images: Tensor) -> Tensor:
         config = self.config
@@ -227,6 +255,8 @@ class CNN(ImageModel):
             images = random_affine(images, config.max_rotation, config.max_scale, config.max_shear)
         if config.max_shift > 0 or self.data.flips_keep_label:
             images = random_shift(images, config.max_shift, self.data.flips_keep_label)
+        if config.cutout > 0:
+            images = cutout(images, config.cutout, self.mean)
         return images
 
     def train_step(self, batch: Batch) -> dict[str, float]:
@@ -261,4 +291,30 @@ class CNN(ImageModel):
 
     @torch.inference_mode()
     def features(self, images: Tensor) -> Tensor:
-        return self.net.features(self._inputs(images.to(self.device)))
+        features = self.net.forward_features(self._inputs(images.to(self.device)))
+        return self.net.forward_head(features, pre_logits=True)
+
+
+class CNN(Classifier):
+    kind = "cnn"
+    title = "CNN classifier"
+    summary = "Residual convolutional network that learns to tell the classes apart."
+    config_class = CNNConfig
+    network_name = "cnn"
+    # 98.4-99.2 % test accuracy on mnist-5k depending on the seed (benchmarks/acceptance_times.py
+    # sets the bar): about 19 s of training on two idle CPU cores. 10 epochs gave the same mean
+    # (98.7 %, 10 seeds) in 1.25 times the time.
+    default_epochs = 8
+    # Runs from before these fields existed trained on the images as they are, and their
+    # output layer read one average per channel.
+    settings_before_fields: ClassVar[dict[str, Any]] = {
+        "max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "plain_finish": 0.0,
+        "head_grid": 1, "dropout": 0.0,
+    }  # fmt: skip
+
+    def build_network(self) -> nn.Module:
+        config = self.config
+        return ResNetSmall(
+            self.data.image_shape[0], len(self.data.class_names), config.width, config.head_grid,
+            config.dropout,
+        )  # fmt: skip

@@ -23,7 +23,9 @@ Progress = Callable[[int, int, str], None]  # (done, total, what)
 ShouldStop = Callable[[], bool]
 
 DEFAULT_DATASET = "mnist-5k"
-OFFLINE_CHOICES = "mnist-5k (bundled) or folder:PATH (your own images)"
+OFFLINE_CHOICES = (
+    "mnist-5k (bundled), folder:PATH (your own images) or npz:PATH (a NumPy archive)"
+)
 
 
 class DatasetError(RuntimeError):
@@ -185,12 +187,16 @@ def load_dataset(
     should_stop: ShouldStop | None = None,
     root: Path | None = None,
 ) -> ImageDataset:
-    """Load a dataset by name: a built-in name, or `folder:PATH`."""
+    """Load a dataset by name: a built-in name, `folder:PATH` or `npz:PATH`."""
     name = name.strip()
     if name.startswith("folder:"):
         from models.folder_data import load_folder
 
         return load_folder(Path(name[len("folder:") :]).expanduser(), progress, should_stop)
+    if name.startswith("npz:"):
+        from models.npz_data import load_npz
+
+        return load_npz(Path(name[len("npz:") :]))
     if name == "mnist-5k":
         return load_mnist_5k()
     if name in ("mnist", "fashion-mnist", "kmnist", "cifar10"):
@@ -198,7 +204,9 @@ def load_dataset(
 
         return load_torchvision(name, root or cache_dir() / "datasets")
     known = ", ".join(c.name for c in CHOICES)
-    raise DatasetError(f"unknown dataset {name!r}; choose one of {known}, or folder:PATH")
+    raise DatasetError(
+        f"unknown dataset {name!r}; choose one of {known}, folder:PATH or npz:PATH"
+    )
 
 
 def dataset_title(name: str) -> str:

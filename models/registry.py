@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from models.base import ImageModel
 from models.classifier import CNN
+from models.classifier_kinds import ResNet18Classifier, ViTClassifier
 from models.gan import DCGAN
 from models.vae import VAE
 
-KINDS: dict[str, type[ImageModel]] = {cls.kind: cls for cls in (VAE, DCGAN, CNN)}
+KINDS: dict[str, type[ImageModel]] = {
+    cls.kind: cls
+    for cls in (
+        VAE,
+        DCGAN,
+        CNN,
+        ResNet18Classifier,  # resnet18
+        ViTClassifier,  # vit
+    )
+}
 DEFAULT_KIND = "vae"
 
 

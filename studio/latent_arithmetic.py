@@ -38,7 +38,9 @@ class ArithmeticTool(ExplorerTool):
         self.scale.setSingleStep(0.25)
         self.scale.setValue(1.0)
         self.scale.setToolTip("How far to move along plus - minus (negative moves the other way)")
-        self.note = QLabel("Open a run with an encoder: class means come from its encoded test split")
+        self.note = QLabel(
+            "Open a run with an encoder: class means come from its encoded test split"
+        )
         self.note.setWordWrap(True)
         self.images = [DecodedImage(caption) for caption in CAPTIONS]
 

@@ -39,35 +39,68 @@ def thumbnail_pixmap(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
 
 
 class TestGallery(QDialog):
-    """The test images as a grid of thumbnails; a double-click (or OK) picks one."""
+    """The test images as a grid of thumbnails, each with its class under it, and a filter by
+    class; a double-click (or OK) picks one."""
 
     def __init__(self, images: np.ndarray, labels, class_names, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Pick a test image")
+        self.labels = None if labels is None else [int(label) for label in labels]
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 16, THUMB + 24))  # room for the class under it
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
         self.list.setUniformItemSizes(True)
         for index, pixels in enumerate(images):
-            item = QListWidgetItem(QIcon(thumbnail_pixmap(pixels)), "")
-            label = "" if labels is None else class_names[int(labels[index])]
-            item.setToolTip(f"test image {index}" + (f": {label}" if label else ""))
+            label = "" if self.labels is None else str(class_names[self.labels[index]])
+            item = QListWidgetItem(QIcon(thumbnail_pixmap(pixels)), label)
+            item.setToolTip(f"test image {index}" + (f", labelled {label}" if label else ""))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.list.addItem(item)
+        self.classes = QComboBox()
+        self.classes.setToolTip("Show only the test images of one class")
+        self.classes.addItem("Every class", None)
+        for index, name in enumerate(class_names if self.labels is not None else ()):
+            count = self.labels.count(index)
+            self.classes.addItem(f"{name}  ({count} images)", index)
+        self.classes.setEnabled(self.labels is not None)
+        self.shown = QLabel()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.list.itemDoubleClicked.connect(lambda _: self.accept())
+        self.classes.currentIndexChanged.connect(lambda _: self.filter(self.classes.currentData()))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Class:"))
+        top.addWidget(self.classes)
+        top.addStretch(1)
+        top.addWidget(self.shown)
         layout = QVBoxLayout(self)
+        layout.addLayout(top)
         layout.addWidget(self.list)
         layout.addWidget(buttons)
-        self.resize(640, 480)
+        self.resize(720, 520)
+        self.filter(None)
+
+    def filter(self, label: int | None) -> None:
+        """Show the images of class `label` only (None: every image)."""
+        shown = 0
+        for row in range(self.list.count()):
+            hidden = label is not None and self.labels is not None and self.labels[row] != label
+            self.list.item(row).setHidden(hidden)
+            shown += not hidden
+        self.shown.setText(f"{shown} test images")
+        current = self.list.currentItem()
+        if current is not None and current.isHidden():
+            self.list.setCurrentRow(-1)
 
     def chosen(self) -> int | None:
         row = self.list.currentRow()
-        return row if row >= 0 else None
+        return row if row >= 0 and not self.list.item(row).isHidden() else None
 
 
 class EndPoint(QGroupBox):
@@ -184,10 +217,17 @@ class EndPoint(QGroupBox):
                 text += f", drawn as {self.label.currentText().removeprefix('Class ')}"
             self.picture.setText("seed")
         elif spec["source"] == "test":
-            text = f"test image {spec['index']}"
+            text = f"test image {spec['index']}" + self._class_of(spec["index"])
         else:
             text = Path(spec["path"]).name
         self.source.setText(f"<small>{text}</small>")
+
+    def _class_of(self, index: int) -> str:
+        gallery = self.gallery or {}
+        labels, names = gallery.get("labels"), gallery.get("class_names")
+        if labels is None or not names or index >= len(labels):
+            return ""
+        return f", labelled {names[int(labels[index])]}"
 
     def ask_test_image(self) -> None:
         if not self.gallery:

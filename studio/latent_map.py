@@ -14,10 +14,20 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidg
 from studio import latent_jobs
 from studio.latent_endpoint import thumbnail_pixmap
 from studio.latent_tool import DecodedImage, ExplorerTool
+from studio.palette import TAB10
+
+POINT_ALPHA = 210  # points overlap: a little see-through shows where they pile up
 
 
 def label_colours(count: int) -> list:
-    return [pg.intColor(i, hues=max(count, 1), alpha=200) for i in range(count)]
+    """One colour per class: tab10 for up to ten classes; beyond that, tab10 then evenly
+    spread hues for the rest (many classes cannot all be told apart by colour anyway)."""
+    colours = [pg.mkColor(TAB10[i]) for i in range(min(count, len(TAB10)))]
+    extra = count - len(colours)
+    colours += [pg.intColor(i, hues=max(extra, 1)) for i in range(extra)]
+    for colour in colours:
+        colour.setAlpha(POINT_ALPHA)
+    return colours
 
 
 class LatentMapTool(ExplorerTool):

@@ -23,6 +23,7 @@ from superqt import QLabeledDoubleSlider
 
 from studio import latent_jobs
 from studio.latent_tool import DecodedImage, ExplorerTool, remember, remembered
+from studio.latent_traversal import TraversalMatrix
 
 FIRST_SLIDERS = 16  # shown before "show all": more is a wall of sliders nobody reads
 SLIDER_RANGE = 3.0  # three standard deviations of the prior
@@ -81,17 +82,27 @@ class SlidersTool(ExplorerTool):
 
         self.image = DecodedImage("Open a run with a latent space to move through it")
         self.image.setToolTip("The decoded image of the point the sliders describe")
-        self.matrix = DecodedImage("Traversal matrix: press the button")
-        self.matrix.setToolTip("Rows: dimensions in the order of the sliders; columns: -3 ... 3")
+        self.matrix = TraversalMatrix("Traversal matrix: press the button")
+        # Rows at a size that shows what each dimension changes: more rows than fit scroll.
+        self.matrix_area = QScrollArea()
+        self.matrix_area.setWidgetResizable(True)
+        self.matrix_area.setWidget(self.matrix)
+        self.matrix_area.setToolTip(
+            "Rows: dimensions in the order of the sliders; columns: the value each is set to"
+        )
         matrix_buttons = QHBoxLayout()
         matrix_buttons.addWidget(self.matrix_button)
         matrix_buttons.addWidget(self.save_matrix)
         matrix_buttons.addStretch(1)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.image, 2)
-        right_layout.addLayout(matrix_buttons)
-        right_layout.addWidget(self.matrix, 3)
+        matrix_side = QWidget()
+        matrix_layout = QVBoxLayout(matrix_side)
+        matrix_layout.setContentsMargins(0, 0, 0, 0)
+        matrix_layout.addLayout(matrix_buttons)
+        matrix_layout.addWidget(self.matrix_area, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.image)
+        right.addWidget(matrix_side)
+        right.setSizes([200, 400])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -129,7 +140,7 @@ class SlidersTool(ExplorerTool):
             "" if info is None or not info["can_encode"] else "Ordering by use (KL)..."
         )
         self.image.show_array(None)
-        self.matrix.show_array(None)
+        self.matrix.show_matrix(None)
         self.save_matrix.setEnabled(False)
         self._build_rows()
         super().set_model(info)
@@ -224,14 +235,23 @@ class SlidersTool(ExplorerTool):
         if name == "decode":
             self.image.show_array(value["image"])
         elif name == "matrix":
-            self.matrix.show_array(value["grid"])
-            self.matrix.setToolTip(
-                "Rows: dimensions " + ", ".join(f"z{d}" for d in value["dims"])
-                + "; columns: -3 ... 3"
-            )  # fmt: skip
+            self.show_matrix(value)
             self.save_matrix.setEnabled(True)
         else:
             super().on_result(name, value)
+
+    def show_matrix(self, value: dict[str, Any]) -> None:
+        """Each row labelled with its dimension (and "unused" for one the model ignores);
+        each column with the value the dimension is set to."""
+        unused = dict(zip(self.order, self.unused, strict=False))
+        rows = [f"z{d}" + (" (unused)" if unused.get(d) else "") for d in value["dims"]]
+        kl = self.kl
+        tips = [
+            f"Latent dimension {d}" + (f": average KL {kl[d]:.3f} nats" if kl is not None else "")
+            for d in value["dims"]
+        ]
+        columns = [f"{v:+g}" if v else "0" for v in value.get("values", ())]
+        self.matrix.show_matrix(value["images"], rows, columns, value["grid"], tips)
 
     def ask_export(self) -> None:
         self.ask_save_image("Save traversal matrix", "traversal.png", self.matrix.array)

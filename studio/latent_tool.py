@@ -3,12 +3,14 @@ back, remembers a person's choices, shows decoded images and asks where to save 
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.latent_endpoint import EndPoint
@@ -30,7 +32,8 @@ def remember(key: str, value: Any) -> None:
 
 
 class DecodedImage(GridImage):
-    """A decoded image or grid; says when it has been drawn, so redraw latency is measurable."""
+    """A decoded image or grid, as large as its space allows; says when it has been drawn, so
+    redraw latency is measurable."""
 
     drawn = Signal()
     array: np.ndarray | None = None  # what is shown, as decoded (for exports)
@@ -39,6 +42,31 @@ class DecodedImage(GridImage):
         self.array = image
         self.set_image(None if image is None else to_qimage(image))
         self.drawn.emit()
+
+    def _rescale(self) -> None:
+        """Fill the space, not only whole multiples of the image: an 8 x 8 grid of digits in a
+        space 1.9 times its size was drawn at 1x in a large empty area. Enlarged by the next
+        whole factor without smoothing, then smoothed down to the fit: edges stay crisp."""
+        if self.image is None:
+            super()._rescale()
+            return
+        ratio = self.devicePixelRatioF()
+        width, height = self.image.width(), self.image.height()
+        fit = min(self.width() * ratio / width, self.height() * ratio / height)
+        if fit < 1 or fit == int(fit):
+            super()._rescale()
+            return
+        keep = Qt.AspectRatioMode.KeepAspectRatio
+        up = math.ceil(fit)
+        pixmap = QPixmap.fromImage(self.image).scaled(
+            width * up, height * up, keep, Qt.TransformationMode.FastTransformation
+        )
+        pixmap = pixmap.scaled(
+            max(1, int(width * fit)), max(1, int(height * fit)), keep,
+            Qt.TransformationMode.SmoothTransformation,
+        )  # fmt: skip
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
 
 
 class ExplorerTool(QWidget):

@@ -7,11 +7,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-# matplotlib's tab10: ten colours made to be told apart, also by most colour-blind readers.
-TAB10 = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
+from studio.palette import TAB10
+
 # Names the engine reports today, each given its own colour and marker so no two of them ever
 # share one; any other name gets both from a hash of itself, the same in every session.
 KNOWN_METRICS = (

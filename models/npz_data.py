@@ -43,9 +43,17 @@ def load_npz(path: Path) -> ImageDataset:
 
 def read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
+        with path.open("rb") as handle:
+            magic = handle.read(6)
+    except OSError as exc:
+        raise DatasetError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    # NumPy takes any other file for a pickle and offers to run it; say what it really is.
+    if magic.startswith(b"\x93NUMPY"):
+        raise DatasetError(f"{path.name} holds one array, not an archive with {LAYOUT}")
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise DatasetError(f"{path.name} is not a NumPy .npz archive")
+    try:
         with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise DatasetError(f"{path.name} holds one array, not an archive with {LAYOUT}")
             names = set(archive.files)
             missing = [name for name in REQUIRED if name not in names]
             if missing:

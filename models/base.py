@@ -156,6 +156,11 @@ class ImageModel(ABC):
     def encode(self, images: Tensor) -> Tensor:
         raise CapabilityError(f"a {self.title} has no encoder")
 
+    def encode_distribution(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean and log-variance of the encoder's Gaussian over the latent, for kinds whose
+        encoder gives a distribution (a VAE's); an encoder that gives a point raises."""
+        raise CapabilityError(f"a {self.title} encodes an image to a point, not a distribution")
+
     def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
         raise CapabilityError(f"a {self.title} cannot decode a latent")
 

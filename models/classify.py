@@ -29,6 +29,7 @@ __all__ = [
     "csv_header",
     "csv_row",
     "expand_paths",
+    "load_or_reason",
     "write_csv",
 ]
 
@@ -93,9 +94,11 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split()) or "could not be read"
 
 
-def _load(
-    source: Source, image_shape: tuple[int, int, int], thumbnail_size: int | None
+def load_or_reason(
+    source: Source, image_shape: tuple[int, int, int], thumbnail_size: int | None = None
 ) -> LoadedImage | str:
+    """A source in a model's format, or a one-line reason it cannot be used (never raises:
+    one bad file costs its own row, not the others'). Also used to reconstruct files."""
     try:
         if isinstance(source, tuple):
             return convert_image(source[1], image_shape, thumbnail_size=thumbnail_size)
@@ -203,7 +206,7 @@ def _classify_batch(
     background: float | None,
     thumbnail_size: int | None,
 ) -> list[FileResult]:
-    loaded = [_load(source, image_shape, thumbnail_size) for source in sources]
+    loaded = [load_or_reason(source, image_shape, thumbnail_size) for source in sources]
     names = model.class_names
     good = [i for i, item in enumerate(loaded) if isinstance(item, LoadedImage)]
     results: dict[int, FileResult] = {}

@@ -81,17 +81,24 @@ class Generator(nn.Module):
         return self.body(self.project(z).view(-1, 4 * self.width, self.base, self.base))
 
 
+def image_features(width: int, image_shape: tuple[int, int, int]) -> tuple[nn.Sequential, int]:
+    """The discriminator's convolutions, image -> flat features, and the number of features.
+    A GAN with an encoder reads images with the same layers (its encoder and its joint
+    discriminator)."""
+    channels, height, w = image_shape
+    body = nn.Sequential(
+        nn.Conv2d(channels, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(2 * width, 4 * width, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2, True),
+        nn.Flatten(),
+    )  # fmt: skip
+    return body, 4 * width * (height // 4) * (w // 4)
+
+
 class Discriminator(nn.Module):
     def __init__(self, width: int, image_shape: tuple[int, int, int], classes: int = 0):
         super().__init__()
-        channels, height, w = image_shape
-        features = 4 * width * (height // 4) * (w // 4)
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2, True),
-            nn.Conv2d(2 * width, 4 * width, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(4 * width), nn.LeakyReLU(0.2, True),
-            nn.Flatten(),
-        )  # fmt: skip
+        self.body, features = image_features(width, image_shape)
         self.score = nn.Linear(features, 1)
         # Projection: "is this a real image of class y" adds <embedding(y), features>.
         self.class_embedding = nn.Embedding(classes, features) if classes else None
@@ -117,7 +124,83 @@ def init_dcgan(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-class DCGAN(ImageModel):
+def update_ema(averaged: nn.Module, live: nn.Module, decay: float) -> None:
+    """Move a moving-average copy towards the live network; buffers (BatchNorm's running
+    statistics) are copied as they are."""
+    with torch.no_grad():
+        for mean, value in zip(averaged.parameters(), live.parameters(), strict=True):
+            mean.lerp_(value, 1.0 - decay)
+        for mean, value in zip(averaged.buffers(), live.buffers(), strict=True):
+            mean.copy_(value)
+
+
+class ClassCodedLatent:
+    """The latent of a GAN on labelled data: noise, then a one-hot code of the class asked for.
+
+    Shared by the GANs: they set `self.classes` (0 when unconditional), have a config whose
+    `latent_dim` is the size of the noise part, and draw images with `self.generator_ema`.
+    """
+
+    classes: int
+    config: Any
+    device: torch.device
+    generator_ema: nn.Module
+
+    @property
+    def latent_dim(self) -> int:
+        """Noise, then (when conditional) the one-hot class code."""
+        return self.config.latent_dim + self.classes
+
+    @property
+    def conditional(self) -> bool:
+        return self.classes > 0
+
+    def with_class(self, noise: Tensor, labels: Tensor) -> Tensor:
+        """Latents from noise and class indices."""
+        code = F.one_hot(labels.long(), self.classes).to(noise.dtype)
+        return torch.cat([noise, code.to(noise.device)], dim=1)
+
+    def relabel(self, latents: Tensor, labels: Tensor) -> Tensor:
+        if not self.classes:
+            return super().relabel(latents, labels)  # type: ignore[misc]
+        return self.with_class(latents[:, : self.config.latent_dim], labels.to(latents.device))
+
+    def latent_classes(self, latents: Tensor) -> Tensor | None:
+        if not self.classes:
+            return None
+        return latents[:, self.config.latent_dim :].argmax(1)  # a blended code's strongest
+
+    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        noise = torch.randn(n, self.config.latent_dim, generator=generator)
+        if not self.classes:
+            return noise
+        # The classes in turn from a random start: any batch covers them evenly, and a
+        # single latent still gets a random class.
+        start = int(torch.randint(self.classes, (1,), generator=generator))
+        return self.with_class(noise, (start + torch.arange(n)) % self.classes)
+
+    def _fake_batch(self, n: int) -> tuple[Tensor, Tensor | None]:
+        noise = torch.randn(n, self.config.latent_dim, device=self.device)
+        if not self.classes:
+            return noise, None
+        labels = torch.randint(self.classes, (n,), device=self.device)
+        return self.with_class(noise, labels), labels
+
+    def _real_labels(self, batch: Batch) -> Tensor | None:
+        if not self.classes or batch.labels is None:
+            return None
+        return batch.labels.to(self.device).long()
+
+    @torch.inference_mode()
+    def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Images from latents; `labels` (conditional runs) replaces the latents' class codes."""
+        latent = latent.to(self.device)
+        if labels is not None and self.classes:
+            latent = self.relabel(latent, labels)
+        return (self.generator_ema(latent) + 1) / 2
+
+
+class DCGAN(ClassCodedLatent, ImageModel):
     kind = "dcgan"
     title = "DCGAN"
     summary = "Generative adversarial network: a generator learns to fool a discriminator."
@@ -152,15 +235,6 @@ class DCGAN(ImageModel):
             self.discriminator.parameters(), config.learning_rate, betas=betas, **fused
         )
 
-    @property
-    def latent_dim(self) -> int:
-        """Noise, then (when conditional) the one-hot class code."""
-        return self.config.latent_dim + self.classes
-
-    @property
-    def conditional(self) -> bool:
-        return self.classes > 0
-
     def load_weights(self, flat: dict[str, Tensor]) -> None:
         # Earlier versions kept the discriminator's score layer as the last of its `body`.
         old = "discriminator.body.6."
@@ -168,42 +242,6 @@ class DCGAN(ImageModel):
             {k.replace(old, "discriminator.score.", 1) if k.startswith(old) else k: v
              for k, v in flat.items()}
         )  # fmt: skip
-
-    def with_class(self, noise: Tensor, labels: Tensor) -> Tensor:
-        """Latents from noise and class indices."""
-        code = F.one_hot(labels.long(), self.classes).to(noise.dtype)
-        return torch.cat([noise, code.to(noise.device)], dim=1)
-
-    def relabel(self, latents: Tensor, labels: Tensor) -> Tensor:
-        if not self.classes:
-            return super().relabel(latents, labels)
-        return self.with_class(latents[:, : self.config.latent_dim], labels.to(latents.device))
-
-    def latent_classes(self, latents: Tensor) -> Tensor | None:
-        if not self.classes:
-            return None
-        return latents[:, self.config.latent_dim :].argmax(1)  # a blended code's strongest
-
-    def make_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        noise = torch.randn(n, self.config.latent_dim, generator=generator)
-        if not self.classes:
-            return noise
-        # The classes in turn from a random start: any batch covers them evenly, and a
-        # single latent still gets a random class.
-        start = int(torch.randint(self.classes, (1,), generator=generator))
-        return self.with_class(noise, (start + torch.arange(n)) % self.classes)
-
-    def _fake_batch(self, n: int) -> tuple[Tensor, Tensor | None]:
-        noise = torch.randn(n, self.config.latent_dim, device=self.device)
-        if not self.classes:
-            return noise, None
-        labels = torch.randint(self.classes, (n,), device=self.device)
-        return self.with_class(noise, labels), labels
-
-    def _real_labels(self, batch: Batch) -> Tensor | None:
-        if not self.classes or batch.labels is None:
-            return None
-        return batch.labels.to(self.device).long()
 
     def networks(self) -> dict[str, nn.Module]:
         return {
@@ -216,16 +254,6 @@ class DCGAN(ImageModel):
         self.generator.train(training)
         self.discriminator.train(training)
         self.generator_ema.train(False)  # only ever sampled from
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        decay = self.config.ema_decay
-        for averaged, live in zip(self.generator_ema.parameters(), self.generator.parameters(),
-                                  strict=True):  # fmt: skip
-            averaged.lerp_(live, 1.0 - decay)
-        for averaged, live in zip(self.generator_ema.buffers(), self.generator.buffers(),
-                                  strict=True):  # fmt: skip
-            averaged.copy_(live)
 
     def optimizers(self) -> dict:
         return {"generator_adam": self.opt_g, "discriminator_adam": self.opt_d}
@@ -251,7 +279,7 @@ class DCGAN(ImageModel):
             self.discriminator(fake, fake_labels), torch.ones_like(zeros)
         )
         if d_ok and finite_step(self.opt_g, loss_g, inputs=list(self.generator.parameters())):
-            self._update_ema()
+            update_ema(self.generator_ema, self.generator, self.config.ema_decay)
         else:
             self.opt_g.zero_grad(set_to_none=True)
         return {
@@ -273,11 +301,3 @@ class DCGAN(ImageModel):
             correct += int(real.sum()) + int(fake.sum())
             count += 2 * n
         return {"test_d_accuracy": correct / max(count, 1)}
-
-    @torch.inference_mode()
-    def decode(self, latent: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Images from latents; `labels` (conditional runs) replaces the latents' class codes."""
-        latent = latent.to(self.device)
-        if labels is not None and self.classes:
-            latent = self.relabel(latent, labels)
-        return (self.generator_ema(latent) + 1) / 2

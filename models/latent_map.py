@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from models.base import CapabilityError
+
 # Average KL (nats per image) below which a VAE dimension carries almost no information: the
 # encoder maps every image to the prior there, so moving along it changes nothing.
 UNUSED_KL = 0.02
@@ -21,6 +23,17 @@ def seed_latent(model, seed: int) -> Tensor:
 def dimension_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     """Average KL divergence from the prior per latent dimension over a batch: (D,)."""
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(0)
+
+
+def encode_with_kl(model, images: Tensor) -> tuple[Tensor, Tensor | None]:
+    """Latents of images (CPU float) and, when the model's encoder gives a distribution, the
+    average KL of each dimension; an encoder that gives a point has none to order by."""
+    try:
+        mu, logvar = model.encode_distribution(images)
+    except CapabilityError:
+        return model.encode(images).float().cpu(), None
+    mu, logvar = mu.float().cpu(), logvar.float().cpu()
+    return mu, dimension_kl(mu, logvar)
 
 
 def order_by_kl(kl: Tensor, threshold: float = UNUSED_KL) -> tuple[list[int], list[bool]]:

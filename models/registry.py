@@ -7,6 +7,7 @@ from models.base import ImageModel
 from models.classifier import CNN
 from models.classifier_kinds import ResNet18Classifier, ViTClassifier
 from models.gan import DCGAN
+from models.kinds.bigan import BiGAN
 from models.vae import VAE
 
 KINDS: dict[str, type[ImageModel]] = {
@@ -14,6 +15,7 @@ KINDS: dict[str, type[ImageModel]] = {
     for cls in (
         VAE,
         DCGAN,
+        BiGAN,  # bigan
         CNN,
         ResNet18Classifier,  # resnet18
         ViTClassifier,  # vit

@@ -1,4 +1,5 @@
-"""The headless command line: train, resume, sample, interpolate, classify, runs.
+"""The headless command line: train, resume, sample, interpolate, classify, reconstruct,
+runs.
 
 Never imports Qt (an import-linter contract checks it). Errors are one line a person can act
 on and a non-zero exit, never a traceback.
@@ -72,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--csv", type=Path, help="write all results to this CSV file")
     classify.add_argument("--top-k", type=int, default=3)
     classify.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    rebuild = commands.add_parser(
+        "reconstruct", help="image files or folders through a model's encoder and back"
+    )
+    rebuild.add_argument("run")
+    rebuild.add_argument("paths", nargs="+", type=Path)
+    rebuild.add_argument("-o", "--output", type=Path, required=True,
+                         help=".npz of images (uint8 N x H x W [x C]) and their paths")  # fmt: skip
+    rebuild.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     runs = commands.add_parser("runs", help="list the runs, newest first")
     runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

@@ -203,6 +203,47 @@ def command_classify(args: argparse.Namespace) -> int:
     return 0 if results and failed < len(results) else 1
 
 
+def command_reconstruct(args: argparse.Namespace) -> int:
+    """Each readable file through the encoder and back, written in input order to an .npz;
+    a file that cannot be read gets a line saying why and is left out of it."""
+    import numpy as np
+
+    from models.atomic import atomic_file
+    from models.base import Capability, CapabilityError
+    from models.checkpoint import load_model
+    from models.classify import expand_paths
+    from models.kind_description import ENCODER, describe_registered, titles_with
+    from models.reconstruct import reconstruct_files
+    from models.registry import model_class
+
+    if args.output.suffix.lower() != ".npz":
+        raise ValueError(f"{args.output.name}: choose a file ending in .npz")
+    run = find_run(args)
+    kind = model_class(run.kind)
+    if not kind.capabilities & Capability.ENCODE:  # refused before any weights are read
+        encoding = titles_with(describe_registered().values(), ENCODER)
+        raise CapabilityError(f"{run.name} is a {kind.title} run, which has no encoder to "
+                              f"reconstruct images with; choose a {encoding} run")  # fmt: skip
+    model = load_model(run)
+    kept, paths, failed = [], [], 0
+    for result in reconstruct_files(model, expand_paths(args.paths)):
+        if result.pixels is None:
+            failed += 1
+            print(f"{result.path}\tcannot reconstruct: {result.reason}")
+        else:
+            kept.append(result.pixels)
+            paths.append(result.path)
+    print(f"{len(kept)} reconstructed, {failed} could not be read", file=sys.stderr)
+    if not kept:
+        return 1
+    images = np.stack(kept)
+    images = images[..., 0] if images.shape[-1] == 1 else images
+    with atomic_file(args.output) as handle:
+        np.savez_compressed(handle, images=images, paths=np.array(paths, dtype=str))
+    print(f"wrote {len(kept)} reconstructions to {args.output}", file=sys.stderr)
+    return 0
+
+
 def command_runs(args: argparse.Namespace) -> int:
     from models.runs import list_runs
 

@@ -78,17 +78,12 @@ def _test_split(state: dict[str, Any]):
 def _encoded(state: dict[str, Any]) -> dict[str, Any]:
     """The encoded test split (latent means), its per-dimension KL and class means, once."""
     if "encoded" not in state:
-        from models.latent_map import class_means, dimension_kl
+        from models.latent_map import class_means, encode_with_kl
 
         model = state["model"]
         images, labels = _test_split(state)
         began = time.perf_counter()
-        if hasattr(model, "encode_distribution"):
-            mu, logvar = model.encode_distribution(images)
-            mu, logvar = mu.float().cpu(), logvar.float().cpu()
-            kl = dimension_kl(mu, logvar)
-        else:  # an encoder without a distribution has no KL to order its dimensions by
-            mu, kl = model.encode(images).float().cpu(), None
+        mu, kl = encode_with_kl(model, images)
         encoded = {"latents": mu, "kl": kl, "seconds": time.perf_counter() - began}
         if labels is not None and model.class_names:
             encoded["means"], encoded["counts"] = class_means(

@@ -1,0 +1,1 @@
+"""Training objectives, one module per kind, over networks shared between kinds."""

@@ -80,6 +80,8 @@ class LegendLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def set_entries(self, entries: list[tuple[str, str]]) -> None:
+        if entries == self.entries and self.isHidden() == (not entries):
+            return
         self.entries = entries
         self.setVisible(bool(entries))
         self._flow()
@@ -129,6 +131,7 @@ class Pane:
         layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
         self.metrics: list[str] = []  # base names drawn here, in order of appearance
+        self.looks: tuple = ()  # shown, axis label, x label: what was last set
 
     def set_legend(self, entries: list[tuple[str, str]]) -> None:
         self.legend.set_entries(entries)
@@ -305,14 +308,19 @@ class LossPlot(QWidget):
         only the lowest plot names the horizontal axis."""
         shown = [p for p in self.panes.values() if p.metrics or p.unit is LOSS]
         for pane in self.panes.values():
-            pane.widget.setVisible(pane in shown)
-            pane.plot.setLabel("left", axis_label(pane.unit, pane.metrics))
+            # Labels are set only when they change: a redraw comes five times a second.
+            bottom = self.x_axis.currentText() if pane is shown[-1] else None
+            looks = (pane in shown, axis_label(pane.unit, pane.metrics), bottom)
+            if looks != pane.looks:
+                pane.looks = looks
+                pane.widget.setVisible(looks[0])
+                pane.plot.setLabel("left", looks[1])
+                item = pane.plot.getPlotItem()
+                if bottom is None:
+                    item.showLabel("bottom", False)
+                else:
+                    item.setLabel("bottom", bottom)
             pane.set_legend(self._legend(pane))
-            item = pane.plot.getPlotItem()
-            if pane is shown[-1]:
-                item.setLabel("bottom", self.x_axis.currentText())
-            else:
-                item.showLabel("bottom", False)
         overlaid = any(s.index for s in self.series.values())
         text = self.palette().text().color().name()
         runs = [swatch(text, line_style(s)[1], s.name) for s in self.series.values()]

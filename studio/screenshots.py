@@ -62,8 +62,8 @@ SHOTS: dict[str, Callable[[Any], QWidget]] = {
     "latent-map.png": lambda window: window.pages,
     "classify.png": lambda window: window.pages,
 }
-# Shots of a page other than Training: prepared (page shown, work done) just before taken.
-PAGE_SHOTS = ("latent-space.png", "latent-map.png", "classify.png")
+# Shots prepared just before taken: a page shown and its work done, or the classifier's curves.
+PAGE_SHOTS = ("loss-plot.png", "latent-space.png", "latent-map.png", "classify.png")
 # Digit files for the Classify page: test images as a person might have them on disk.
 DIGIT_FILES = (  # file name, digit (None: an empty file), how it looks
     ("scan-3.png", 3, "plain"),
@@ -154,6 +154,22 @@ def render(
         _close(window)
 
 
+def _classifier_curves(window, plan: Plan, _digits: Path) -> None:
+    """The classifier run's curves: loss, accuracy in % and learning rate, each on its own
+    plot (the window keeps the last run open for the other shots)."""
+    from models.runs import Run
+    from studio.runs_panel import steps_per_epoch
+
+    run_dir = window.classify_panel.run_dir()
+    if run_dir is None:
+        raise ScreenshotError("no classifier run to show the loss plot of")
+    run = Run.open(run_dir)
+    records, _ = run.read_metrics()
+    window.loss_plot.show_run(run.name, steps_per_epoch(run))
+    window.loss_plot.add_records(run.name, records)
+    window.loss_plot.redraw()
+
+
 def _latent_space(window, plan: Plan, _digits: Path) -> None:
     """The VAE just trained, on the Latent space page: an interpolation strip."""
     page = window.latent_explorer
@@ -204,8 +220,8 @@ def _classify(window, plan: Plan, digits: Path) -> None:
     )
 
 
-PREPARE = {"latent-space.png": _latent_space, "latent-map.png": _latent_map,
-           "classify.png": _classify}  # fmt: skip
+PREPARE = {"loss-plot.png": _classifier_curves, "latent-space.png": _latent_space,
+           "latent-map.png": _latent_map, "classify.png": _classify}  # fmt: skip
 
 
 def write_digit_files(folder: Path) -> list[Path]:

@@ -8,6 +8,7 @@ from models.classifier import CNN
 from models.classifier_kinds import ResNet18Classifier, ViTClassifier
 from models.gan import DCGAN
 from models.kinds.bigan import BiGAN
+from models.kinds.diffusion import Diffusion
 from models.vae import VAE
 
 KINDS: dict[str, type[ImageModel]] = {
@@ -16,6 +17,7 @@ KINDS: dict[str, type[ImageModel]] = {
         VAE,
         DCGAN,
         BiGAN,  # bigan
+        Diffusion,  # diffusion
         CNN,
         ResNet18Classifier,  # resnet18
         ViTClassifier,  # vit

@@ -4,7 +4,8 @@ Samples 1,000 images from a generative run, classifies them with a classifier ru
 prints the share of each class (a generator that covers every digit has each near 10 %) and
 the samples' mean top probability divided by the classifier's mean top probability on the
 real test images (1.0 = as clearly recognisable as real digits). Budget for a DCGAN trained
-3 minutes on mnist-5k: every class 5-15 %, ratio >= 0.85.
+3 minutes on mnist-5k: every class 5-15 %, ratio >= 0.85. benchmarks/bigan_quality.py reuses
+`sample_quality` for the GAN with an encoder.
 
     python benchmarks/gan_quality.py GAN_RUN CLASSIFIER_RUN [-n 1000]
 """
@@ -27,20 +28,13 @@ def mean_distance(images: torch.Tensor) -> float:
     return float(torch.cdist(flat, flat).sum() / (n * (n - 1)))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("generator")
-    parser.add_argument("classifier")
-    parser.add_argument("-n", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=123)
-    args = parser.parse_args()
-    generator = load_model(Run.open(args.generator), "cpu")
-    judge_run = Run.open(args.classifier)
-    judge = load_model(judge_run, "cpu")
-    samples = generator.sample(args.n, noise=generator.make_noise(
-        args.n, torch.Generator().manual_seed(args.seed)))  # fmt: skip
+def sample_quality(generator, judge, judge_run: Run, n: int, seed: int) -> dict[str, float]:
+    """Class shares, confidence ratio and within-class spread of `n` samples, printed and
+    returned as figures."""
+    samples = generator.sample(n, noise=generator.make_noise(
+        n, torch.Generator().manual_seed(seed)))  # fmt: skip
     probabilities = judge.classify(samples)
-    shares = torch.bincount(probabilities.argmax(1), minlength=len(judge.class_names)) / args.n
+    shares = torch.bincount(probabilities.argmax(1), minlength=len(judge.class_names)) / n
     sample_confidence = float(probabilities.max(1).values.mean())
     data = load_dataset(judge_run.config["dataset"]["name"])
     real = judge.classify(data.test_images.float() / 255)
@@ -69,6 +63,20 @@ def main() -> None:
         confidence_ratio=round(ratio, 4),
         spread_ratio=round(spread, 4),
     )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("generator")
+    parser.add_argument("classifier")
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=123)
+    args = parser.parse_args()
+    generator = load_model(Run.open(args.generator), "cpu")
+    judge_run = Run.open(args.classifier)
+    judge = load_model(judge_run, "cpu")
+    figures = sample_quality(generator, judge, judge_run, args.n, args.seed)
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

@@ -16,12 +16,13 @@ the run it would have been alone; IMAGE_STUDIO_SHARE_CORES=0 turns sharing off.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+from models.run_files import CONFIG_LIMIT, STATUS_LIMIT, read_json_object
 
 CHECK_INTERVAL = 2.0  # seconds between looks at the other runs (and rewrites of our status)
 FRESH_FOR = 30.0  # a "running" status older than this is a run that stopped without saying
@@ -43,12 +44,13 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path, limit: int) -> dict:
+    """Another run's file as it is now; {} when it is missing, damaged or not a regular file
+    (a FIFO named status.json must not stop this run from training)."""
     try:
-        found = json.loads(path.read_text())
+        return read_json_object(path, limit)
     except (OSError, ValueError):
         return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _fresh(status: dict, now: float) -> bool:
@@ -68,13 +70,14 @@ def other_training_processes(runs_dir: Path, own_pid: int) -> set[int]:
         return found
     now = time.time()
     for entry in entries:
-        status = _read_json(Path(entry.path, "status.json"))
+        status = _read_json(Path(entry.path, "status.json"), STATUS_LIMIT)
         pid = status.get("pid")
         if status.get("state") != "running" or type(pid) is not int or pid <= 0:
             continue
         if pid == own_pid or pid in found or not _fresh(status, now):
             continue
-        device = str(_read_json(Path(entry.path, "config.json")).get("device", "cpu"))
+        config = _read_json(Path(entry.path, "config.json"), CONFIG_LIMIT)
+        device = str(config.get("device", "cpu"))
         if device.startswith("cpu") and process_alive(pid):
             found.add(pid)
     return found

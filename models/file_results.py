@@ -62,6 +62,20 @@ def max_entropy_bits(classes: int) -> float:
     return math.log2(classes) if classes > 1 else 1.0
 
 
+def display_path(text: str | os.PathLike) -> str:
+    """A file name as text that can be printed and written as UTF-8. A name that is not UTF-8
+    on disk reaches Python with its stray bytes as lone surrogates, which no UTF-8 encoder
+    accepts; they are shown as \\xNN escapes instead, so the name is still recognisable."""
+    text = os.fspath(text)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no file name's byte became
+        data = text.encode("utf-8", "backslashreplace")
+    return data.decode("utf-8", "backslashreplace")
+
+
 def csv_header(top_k: int) -> list[str]:
     header = ["path", "label", "probability"]
     for rank in range(2, top_k + 1):
@@ -70,7 +84,7 @@ def csv_header(top_k: int) -> list[str]:
 
 
 def csv_row(result: FileResult, top_k: int) -> list[str]:
-    row = [result.path]
+    row = [display_path(result.path)]
     for rank in range(top_k):
         if rank < len(result.labels):
             row += [result.labels[rank], f"{result.probabilities[rank]:.4f}"]

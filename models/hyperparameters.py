@@ -92,8 +92,22 @@ def parse_value(info: FieldInfo, text: str) -> Any:
     return check_value(info, value)
 
 
+TYPE_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _of_type(kind: type, value: Any) -> bool:
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind) if kind in (int, str) else True
+
+
 def check_value(info: FieldInfo, value: Any) -> Any:
     """Refuse a value outside the field's range or choices with a message naming them."""
+    if not _of_type(info.type, value):  # a hand-edited config.json can hold anything
+        words = TYPE_WORDS.get(info.type, info.type.__name__)
+        raise ConfigError(f"{info.name} must be {words}, not {value!r}")
     if info.choices is not None and value not in info.choices:
         options = ", ".join(str(c) for c in info.choices)
         raise ConfigError(f"{info.name} must be one of {options}, not {value!r}")

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from models.regular_files import FileTooLarge, NotARegularFile, read_regular
+
 # Only formats people actually hand over; Pillow can open dozens more (EPS runs Ghostscript).
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -52,21 +54,20 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     """Open and fully decode an image, refusing anything unsafe or broken with a reason."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageLoadError(f"cannot read file: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise ImageLoadError("is a folder, not an image file")
-    if size == 0:
-        raise ImageLoadError("empty file (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise ImageLoadError(f"file too large ({size / 2**20:.0f} MiB; limit 100 MiB)")
-    try:
         # Read the file whole (at most MAX_FILE_BYTES): Pillow then holds no open file, so a
-        # multi-frame image or a decode error cannot leak a file handle.
-        data = path.read_bytes()
+        # multi-frame image or a decode error cannot leak a file handle. Only a regular file
+        # is read: a FIFO would wait forever for a writer and /dev/zero never ends.
+        data = read_regular(path, MAX_FILE_BYTES)
+    except NotARegularFile as exc:
+        raise ImageLoadError(f"{_kind_of(exc, path)}, not an image file") from None
+    except FileTooLarge as exc:
+        raise ImageLoadError(
+            f"file too large ({exc.size / 2**20:.0f} MiB; limit {MAX_FILE_BYTES // 2**20} MiB)"
+        ) from None
     except OSError as exc:
         raise ImageLoadError(f"cannot read file: {exc.strerror or exc}") from None
+    if not data:
+        raise ImageLoadError("empty file (0 bytes)")
     try:
         with _WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -86,6 +87,12 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise ImageLoadError(_damaged(exc)) from None
     return image
+
+
+def _kind_of(exc: NotARegularFile, path: Path) -> str:
+    """ "is a FIFO (named pipe)" or "links to /dev/zero, a character device": the refusal
+    without the path, which the row or message showing it already names."""
+    return str(exc).removeprefix(f"{path} ").removesuffix(", not a regular file")
 
 
 def _damaged(exc: BaseException) -> str:

@@ -7,11 +7,11 @@ Written atomically like every file a person made; a missing or damaged file read
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.atomic import atomic_write_json
+from models.run_files import CONFIG_LIMIT, read_json
 
 NOTES_FILE = "notes.json"
 MAX_LABEL = 200
@@ -33,8 +33,8 @@ class RunDetails:
 
 def read_notes(run_dir: Path) -> RunNotes:
     try:
-        value = json.loads((Path(run_dir) / NOTES_FILE).read_text())
-    except (OSError, ValueError):
+        value = read_json(Path(run_dir) / NOTES_FILE, CONFIG_LIMIT)
+    except (OSError, ValueError):  # missing, damaged, or a FIFO that must not block
         return RunNotes()
     if not isinstance(value, dict):
         return RunNotes()
@@ -54,7 +54,7 @@ def write_notes(run_dir: Path, label: str, note: str) -> RunNotes:
 def read_parent(run_dir: Path) -> str | None:
     """The name of the run this one was forked from (config.json's "parent"), if any."""
     try:
-        parent = json.loads((Path(run_dir) / "config.json").read_text()).get("parent")
+        parent = read_json(Path(run_dir) / "config.json", CONFIG_LIMIT).get("parent")
     except (OSError, ValueError, AttributeError):
         return None
     return str(parent) if parent else None

@@ -17,12 +17,16 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models.atomic import atomic_write_json
+from models.regular_files import OPEN_FLAGS
+from models.run_files import CONFIG_LIMIT, STATUS_LIMIT, RunFileError, read_json
+from models.run_schema import SchemaError, check_config, check_status
 
 FORMAT_VERSION = 1
 STEP_FILE = re.compile(r"step-(\d+)\.png$")
@@ -112,14 +116,19 @@ class Run:
 
     @property
     def config(self) -> dict[str, Any]:
+        """config.json, checked against what a run's configuration holds (models/run_schema)."""
         try:
-            config = json.loads(self.config_path.read_text())
+            config = read_json(self.config_path, CONFIG_LIMIT)
         except FileNotFoundError:
             raise RunError(f"{self.path} is not a run folder (no config.json)") from None
-        except (OSError, ValueError) as exc:
-            raise RunError(f"{self.config_path} cannot be read ({exc})") from None
+        except RunFileError as exc:
+            raise RunError(str(exc)) from None
         if not isinstance(config, dict) or "kind" not in config or "dataset" not in config:
             raise RunError(f"{self.config_path} is not an Image Studio run configuration")
+        try:
+            check_config(config)
+        except SchemaError as exc:
+            raise RunError(f"{self.config_path}: {exc}") from None
         return config
 
     @property
@@ -133,10 +142,25 @@ class Run:
 
     # --- status -------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
+        """status.json, or an unknown state when it is missing or damaged (it is rewritten)."""
         try:
-            return json.loads((self.path / "status.json").read_text())
-        except (OSError, ValueError):
+            return self.read_status()
+        except RunError:
             return {"state": "unknown", "step": 0}
+
+    def read_status(self) -> dict[str, Any]:
+        """status.json, checked; RunError says what is wrong. Missing: not written yet."""
+        path = self.path / "status.json"
+        try:
+            status = read_json(path, STATUS_LIMIT)
+            check_status(status)
+        except FileNotFoundError:
+            return {"state": "unknown", "step": 0}
+        except RunFileError as exc:
+            raise RunError(str(exc)) from None
+        except SchemaError as exc:
+            raise RunError(f"{path}: {exc}") from None
+        return status
 
     def write_status(self, state: str, **fields: Any) -> None:
         previous = self.status() if (self.path / "status.json").exists() else {}
@@ -156,10 +180,8 @@ class Run:
     def read_metrics(self, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Records from byte `offset`, and the offset to continue from (follows a growing file)."""
         try:
-            with open(self.metrics_path, "rb") as handle:
-                handle.seek(offset)
-                data = handle.read()
-        except FileNotFoundError:
+            data = self._metrics_from(offset)
+        except OSError:  # missing, or not a regular file (a FIFO would block the reader)
             return [], offset
         end = data.rfind(b"\n") + 1
         records = []
@@ -170,6 +192,14 @@ class Run:
                 except ValueError:
                     continue  # a damaged line costs one point of a curve, not the run
         return records, offset + end
+
+    def _metrics_from(self, offset: int) -> bytes:
+        fd = os.open(self.metrics_path, OPEN_FLAGS)
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{self.metrics_path} is not a regular file")
+            handle.seek(offset)
+            return handle.read()
 
     def truncate_metrics_after(self, step: int) -> None:
         """On resume, drop what was logged after the checkpoint, which the run will redo."""
@@ -199,14 +229,15 @@ class Run:
         return self.weights_path.exists()
 
     def delete(self) -> None:
-        if not (self.path / "config.json").exists():
+        if not os.path.lexists(self.path / "config.json"):
             raise RunError(f"refusing to delete {self.path}: it is not a run folder")
         shutil.rmtree(self.path)
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of the run history."""
+    """One line of the run history. A damaged run (a file that cannot be read or does not hold
+    what it should) has `damage`, the reason in one line, and only its path and name."""
 
     path: Path
     name: str
@@ -219,11 +250,13 @@ class RunSummary:
     best_value: float | None
     created: str
     modified: float
+    damage: str | None = None
 
 
 def summarize(run: Run) -> RunSummary:
+    """RunError when config.json or status.json is damaged."""
     config = run.config
-    status = run.status()
+    status = run.read_status()
     best = status.get("best") or {}
     return RunSummary(
         path=run.path,
@@ -236,23 +269,41 @@ def summarize(run: Run) -> RunSummary:
         best_name=best.get("name"),
         best_value=best.get("value"),
         created=config.get("created", ""),
-        modified=max(
-            (p.stat().st_mtime for p in (run.metrics_path, run.path / "status.json") if p.exists()),
-            default=run.path.stat().st_mtime,
-        ),
+        modified=_modified(run),
     )
 
 
-def list_runs(runs_dir: Path) -> list[RunSummary]:
-    """Every readable run in `runs_dir`, newest first; unreadable folders are passed over."""
+def _modified(run: Run) -> float:
+    times = []
+    for path in (run.metrics_path, run.path / "status.json", run.path):
+        try:
+            times.append(path.stat().st_mtime)
+        except OSError:
+            continue
+    return max(times, default=0.0)
+
+
+def damaged_summary(run: Run, reason: str) -> RunSummary:
+    # The folder's own path says where; the reason names the file within it.
+    reason = reason.replace(f"{run.path}{os.sep}", "")
+    return RunSummary(run.path, run.name, "", "", "damaged", 0, 0, None, None, "",
+                      _modified(run), reason)  # fmt: skip
+
+
+def list_runs(runs_dir: Path, *, include_damaged: bool = False) -> list[RunSummary]:
+    """Every run in `runs_dir`, newest first. A damaged run folder is left out, or with
+    `include_damaged` listed after the others with the reason it is damaged."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    found = []
+    found, damaged = [], []
     for entry in runs_dir.iterdir():
-        if entry.is_dir() and (entry / "config.json").exists():
+        # lexists: a config.json that is a dangling link or a link loop is still a damaged run.
+        if entry.is_dir() and os.path.lexists(entry / "config.json"):
+            run = Run(entry)
             try:
-                found.append(summarize(Run(entry)))
-            except (RunError, KeyError, TypeError, ValueError, OSError):
-                continue
-    return sorted(found, key=lambda s: (s.created, s.name), reverse=True)
+                found.append(summarize(run))
+            except RunError as exc:
+                damaged.append(damaged_summary(run, str(exc)))
+    found.sort(key=lambda s: (s.created, s.name), reverse=True)
+    return found + sorted(damaged, key=lambda s: s.name) if include_damaged else found

@@ -245,18 +245,26 @@ def command_reconstruct(args: argparse.Namespace) -> int:
 
 
 def command_runs(args: argparse.Namespace) -> int:
+    from models.file_results import display_path
     from models.runs import list_runs
 
-    found = list_runs(runs_dir(args))
+    found = list_runs(runs_dir(args), include_damaged=True)
     if not found:
         print(f"no runs yet in {runs_dir(args)}; start one with: image-studio train")
         return 0
     print(f"{'run':44} {'kind':6} {'dataset':14} {'state':10} {'step':>13}  best")
     for s in found:
+        name = display_path(s.name)
+        if s.damage:
+            print(f"{name:44} damaged: {display_path(s.damage)}")
+            continue
         best = f"{s.best_name} {s.best_value:.4g}" if s.best_value is not None else "-"
         steps = f"{s.step}/{s.total_steps}" if s.total_steps else str(s.step)
-        print(f"{s.name:44} {s.kind:6} {s.dataset[:14]:14} {s.state:10} {steps:>13}  {best}")
-    print(f"\n{len(found)} runs in {runs_dir(args)}")
+        dataset = display_path(s.dataset)[:14]
+        print(f"{name:44} {s.kind:6} {dataset:14} {s.state:10} {steps:>13}  {best}")
+    damaged = sum(1 for s in found if s.damage)
+    note = f" ({damaged} damaged)" if damaged else ""
+    print(f"\n{len(found)} runs{note} in {runs_dir(args)}")
     return 0
 
 

@@ -43,7 +43,12 @@ def steps_per_epoch(run: Run) -> float | None:
 
 def read_listing(runs_dir: Path) -> Listing:
     """Every run with its notes and parent (plain file reads: safe on any thread)."""
-    return [(summary, read_details(summary.path)) for summary in list_runs(runs_dir)]
+    listed = list_runs(runs_dir, include_damaged=True)  # damaged ones say why, last
+    return [(summary, read_details(summary.path)) for summary in listed]
+
+
+def state_text(summary: RunSummary) -> str:
+    return f"damaged: {summary.damage}" if summary.damage else summary.state
 
 
 def describe_best(summary: RunSummary) -> str:
@@ -222,12 +227,13 @@ class RunsPanel(QWidget):
             first_line = note.splitlines()[0] if note else ""
             item = QTreeWidgetItem([details.notes.label or summary.name, summary.kind,
                                     summary.dataset, parent, steps, describe_best(summary),
-                                    summary.state, first_line])  # fmt: skip
+                                    state_text(summary), first_line])  # fmt: skip
             item.setData(0, Qt.ItemDataRole.UserRole, str(summary.path))
             item.setToolTip(0, f"{summary.name}\n{summary.path}" + (f"\n\n{note}" if note else ""))
             if details.parent:
                 item.setToolTip(3, f"Forked from {details.parent}")
             item.setToolTip(COLUMNS.index("Note"), note)
+            item.setToolTip(COLUMNS.index("Status"), state_text(summary))
             self.tree.addTopLevelItem(item)
             item.setSelected(str(summary.path) in selected)
         self._update_buttons()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -147,6 +148,37 @@ def test_a_file_over_the_byte_limit_is_refused_unread(tmp_path, digit, monkeypat
     monkeypatch.setattr(images, "MAX_FILE_BYTES", 10)
     with pytest.raises(ImageLoadError, match="file too large"):
         load_image(path, MNIST)
+
+
+def write_special_files(folder: Path) -> dict[str, Path]:
+    """Paths with image names that are not files: a FIFO (opening it for reading waits for a
+    writer), links to devices that never end, and a link to itself. Also used by test_cli."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {name: folder / f"{name}.png" for name in ("fifo", "zero", "urandom", "loop")}
+    os.mkfifo(files["fifo"])
+    files["zero"].symlink_to("/dev/zero")
+    files["urandom"].symlink_to("/dev/urandom")
+    files["loop"].symlink_to(files["loop"])
+    return files
+
+
+SPECIAL_REASONS = {
+    "fifo": "is a FIFO (named pipe), not an image file",
+    "zero": "links to /dev/zero, a character device, not an image file",
+    "urandom": "links to /dev/urandom, a character device, not an image file",
+    "loop": "cannot read file: Too many levels of symbolic links",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL_REASONS))
+def test_fifos_devices_and_link_loops_are_named_for_what_they_are(tmp_path, name):
+    path = write_special_files(tmp_path)[name]
+    with pytest.raises(ImageLoadError) as caught:
+        load_image(path, MNIST)
+    assert str(caught.value) == SPECIAL_REASONS[name]
+    for direct in ("/dev/zero", "/dev/urandom"):
+        with pytest.raises(ImageLoadError, match="is a character device, not an image file"):
+            open_image(direct)
 
 
 def test_missing_files_and_folders_get_reasons(tmp_path):

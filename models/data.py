@@ -23,9 +23,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, what)
 ShouldStop = Callable[[], bool]
 
 DEFAULT_DATASET = "mnist-5k"
-OFFLINE_CHOICES = (
-    "mnist-5k (bundled), folder:PATH (your own images) or npz:PATH (a NumPy archive)"
-)
+OFFLINE_CHOICES = "mnist-5k (bundled), folder:PATH (your own images) or npz:PATH (a NumPy archive)"
 
 
 class DatasetError(RuntimeError):
@@ -204,9 +202,7 @@ def load_dataset(
 
         return load_torchvision(name, root or cache_dir() / "datasets")
     known = ", ".join(c.name for c in CHOICES)
-    raise DatasetError(
-        f"unknown dataset {name!r}; choose one of {known}, folder:PATH or npz:PATH"
-    )
+    raise DatasetError(f"unknown dataset {name!r}; choose one of {known}, folder:PATH or npz:PATH")
 
 
 def dataset_title(name: str) -> str:
@@ -269,8 +265,11 @@ def from_arrays(
 
 def is_test_file(relative_path: str, fraction: int = 10) -> bool:
     """Deterministic hold-out: the same file is always in the same split, on any machine."""
-    return zlib.crc32(relative_path.encode("utf-8")) % fraction == 0
+    # surrogateescape: a file name that is not UTF-8 hashes as the bytes it has on disk.
+    return zlib.crc32(relative_path.encode("utf-8", "surrogateescape")) % fraction == 0
 
 
 def image_paths(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and image_files.is_image_path(p))
+    """Everything named like an image but folders: a FIFO, a link to a device or a link loop
+    among the files is listed too, and skipped with a reason when it is read."""
+    return sorted(p for p in folder.rglob("*") if image_files.is_image_path(p) and not p.is_dir())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,8 @@ def load_torchvision(name: str, root: Path) -> ImageDataset:
     splits = {}
     for train in (True, False):
         try:
-            splits[train] = dataset_class(str(root), train=train, download=False)
-        except RuntimeError:
+            splits[train] = load_cached(dataset_class, root, train)
+        except FileNotFoundError:
             try:
                 # torchvision prints a progress bar for each file it downloads.
                 splits[train] = dataset_class(str(root), train=train, download=True)
@@ -62,6 +63,38 @@ def load_torchvision(name: str, root: Path) -> ImageDataset:
         name, images, labels, rows[: len(train_images)], rows[len(train_images) :],
         classes, flips_keep_label=name == "fashion-mnist",
     )  # fmt: skip
+
+
+def load_cached(dataset_class, root: Path, train: bool):
+    """A split from the cache folder; FileNotFoundError when it is not there yet.
+
+    torchvision reads the raw files, or an old cache format (processed/*.pt, a pickle) when
+    present; the pickle is opened with weights_only, which refuses anything but tensors. A
+    refused or damaged cache is one line naming the file and the folder to delete."""
+    folder = root / dataset_class.__name__
+    try:
+        return dataset_class(str(root), train=train, download=False)
+    except pickle.UnpicklingError:
+        legacy = folder / "processed" / (dataset_class.training_file if train else
+                                         dataset_class.test_file)  # fmt: skip
+        raise DatasetError(
+            f"{legacy} holds objects other than tensors and was refused unread (it could run "
+            f"code); delete {folder} and the dataset is downloaded again"
+        ) from None
+    except RuntimeError as exc:
+        if str(exc).startswith("Dataset not found"):
+            raise FileNotFoundError(folder) from None
+        raise _damaged_cache(folder, exc) from None
+    except (AssertionError, EOFError, IndexError, OSError, TypeError, ValueError) as exc:
+        raise _damaged_cache(folder, exc) from None
+
+
+def _damaged_cache(folder: Path, exc: BaseException) -> DatasetError:
+    detail = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+    return DatasetError(
+        f"the cached files in {folder} are damaged ({detail}); delete {folder} and the "
+        "dataset is downloaded again"
+    )
 
 
 def read_cifar_records(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,7 @@
+import os
 import struct
 import urllib.error
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +137,54 @@ def test_empty_or_missing_folders_say_so(tmp_path):
         load_dataset(f"folder:{tmp_path}")
     with pytest.raises(DatasetError, match="not found"):
         load_dataset(f"folder:{tmp_path / 'nowhere'}")
+
+
+def test_a_pickle_in_the_dataset_cache_is_refused_in_one_line_naming_it(tmp_path):
+    import datetime
+
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    for name in ("training.pt", "test.pt"):  # torchvision's old cache format, a pickle
+        torch.save({"made": datetime.date(2020, 1, 1)}, processed / name)
+    with pytest.raises(DatasetError) as info:
+        load_dataset("mnist", root=tmp_path)
+    message = str(info.value)
+    assert str(processed / "training.pt") in message and "\n" not in message
+    assert f"delete {tmp_path / 'MNIST'}" in message
+
+
+def test_a_damaged_dataset_cache_says_which_folder_to_delete(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):  # fmt: skip
+        (raw / name).write_bytes(b"\x00\x00\x08\x09damaged")
+    with pytest.raises(DatasetError, match=f"delete {tmp_path / 'MNIST'}"):
+        load_dataset("mnist", root=tmp_path)
+
+
+def test_a_file_name_that_is_not_utf8_costs_nothing_in_a_folder_dataset(tmp_path):
+    folder = bytes(tmp_path)
+    for i in range(6):
+        digit_png(tmp_path / "cats" / f"c{i}.png", 10 * i)
+        digit_png(tmp_path / "dogs" / f"d{i}.png", 200 - 10 * i)
+    odd = os.fsdecode(folder + b"/dogs/caf\xe9.png")
+    digit_png(Path(odd), 90)
+    data = load_dataset(f"folder:{tmp_path}")
+    assert data.num_train + data.num_test == 13
+    again = load_dataset(f"folder:{tmp_path}")
+    assert torch.equal(again.test_images, data.test_images)
+
+
+def test_special_files_in_a_folder_dataset_are_skipped_with_a_reason(tmp_path):
+    for i in range(6):
+        digit_png(tmp_path / "cats" / f"c{i}.png", 10 * i)
+        digit_png(tmp_path / "dogs" / f"d{i}.png", 200 - 10 * i)
+    os.mkfifo(tmp_path / "dogs" / "pipe.png")
+    (tmp_path / "dogs" / "zero.png").symlink_to("/dev/zero")
+    (tmp_path / "dogs" / "loop.png").symlink_to(tmp_path / "dogs" / "loop.png")
+    data = load_dataset(f"folder:{tmp_path}")
+    notes = " ".join(data.notes)
+    assert data.num_train + data.num_test == 12
+    assert "skipped 3 unreadable files" in notes
+    assert "FIFO" in notes and "character device" in notes and "symbolic links" in notes

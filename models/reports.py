@@ -58,6 +58,24 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class Quality:
+    """How good the generated images are at a step, measured in the features of the dataset's
+    reference classifier (models/quality/). `figures` holds the names of
+    models.quality.figures.FIGURES (fid, kid, kid_std, precision, recall, class_min, class_max,
+    class_entropy, spread), which also says which way each is better: FID is lower-better."""
+
+    step: int
+    epoch: int
+    elapsed: float  # training time of the run when measured, in seconds
+    figures: dict[str, float]
+    class_names: tuple[str, ...]
+    class_shares: tuple[float, ...]  # share of the samples the reference puts in each class
+    samples: int
+    seconds: float  # what this measurement cost (a first one's preparation not included)
+    warnings: tuple[str, ...] = ()  # collapse warnings, also sent as Notices
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     step: int
     path: str
@@ -90,6 +108,7 @@ Report = (
     | Losses
     | Samples
     | Evaluation
+    | Quality
     | Checkpoint
     | Notice
     | DeviceChanged

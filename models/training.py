@@ -36,6 +36,8 @@ class TrainRequest:
     runs_dir: Path | None = None
     sample_every: int = 100
     fork_from: Path | None = None
+    quality_every: str = "auto"  # models/quality/schedule.py; "off" never measures
+    quality_reference: str = ""  # a classifier run to measure with; "": the dataset's own
 
 
 class Trainer:
@@ -158,6 +160,8 @@ class Trainer:
                 "seed": request.seed,
                 "device": request.device,
                 "sample_every": request.sample_every,
+                "quality_every": request.quality_every,
+                "quality_reference": request.quality_reference,
             },
             "device": str(device),
             "versions": versions(),

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from models.runs import Run, RunError
@@ -73,12 +75,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         # Files dropped anywhere are classified; the Train panel keeps folder drops for itself.
         self.setAcceptDrops(True)
-        # The form scrolls on a short screen rather than making the window taller than it.
-        train_area = scrolled(self.train_panel)
-        train_area.setMinimumWidth(self.train_panel.minimumSizeHint().width() + 16)
-        self.train_dock = self._dock("Train", "train", train_area, Qt.LeftDockWidgetArea)
+        self.train_dock = self._dock("Train", "train", self._train_area(), Qt.LeftDockWidgetArea)
         self.runs_dock = self._dock("Runs", "runs", self.runs_panel, Qt.BottomDockWidgetArea)
-        self.resizeDocks([self.runs_dock], [200], Qt.Orientation.Vertical)
+        # A short screen keeps most of its height for the plots and pages.
+        runs_height = min(200, self.height() // 4)
+        self.resizeDocks([self.runs_dock], [runs_height], Qt.Orientation.Vertical)
         self.run_actions = RunActions(self.train_panel, self)
         self._menus()
         self.help_menu = HelpMenu(self)
@@ -105,6 +106,21 @@ class MainWindow(QMainWindow):
         action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
         action.triggered.connect(lambda: self.pages.setCurrentWidget(widget))
         self.addAction(action)
+
+    def _train_area(self) -> QWidget:
+        """The form scrolls on a short screen rather than make the window taller than it; its
+        Train, Pause and Stop stay in view below it."""
+        panel = self.train_panel
+        form = scrolled(panel)
+        form.setMinimumWidth(panel.minimumSizeHint().width() + 16)
+        area = QWidget()
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(form, 1)
+        bar = panel.button_bar
+        bar.setContentsMargins(9, 4, 9, 6)
+        layout.addWidget(bar)  # moved out of the scrolled panel into the dock
+        return area
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -47,7 +47,7 @@ class Plan:
     cnn_epochs: int = 2
     sample_every: int = 20
     width: int = 1280
-    height: int = 820
+    height: int = 720  # a common laptop screen: everything must fit it
     timeout: float = 600.0  # seconds per step of the plan: a safety net, never a budget
 
 

@@ -23,9 +23,10 @@ from superqt import QCollapsible
 from models.eta import PastSpeed
 from models.hyperparameters import FieldInfo
 from studio.form_fields import INT_LIMIT, field_widget
-from studio.train_estimate import describe_estimate
+from studio.train_estimate import DurationEstimate
 
 FOLDER_ITEM = "__folder__"
+ARCHIVE_ITEM = "__npz__"
 DEFAULT_SEED, DEFAULT_SAMPLE_EVERY = 0, 100
 
 
@@ -49,7 +50,6 @@ class TrainPanel(QWidget):
         # The form as a person left it, while it shows a fork's or a training run's settings:
         # those are never the next run's defaults (they are put back when the run starts/ends).
         self.saved_form: dict[str, Any] | None = None
-        self.speeds: list[PastSpeed] = []
         self.setAcceptDrops(True)  # a folder of images dropped here becomes the dataset
 
         self.dataset = QComboBox()
@@ -67,8 +67,7 @@ class TrainPanel(QWidget):
         self.sample_every.setToolTip("Save a sample grid every this many training steps")
         self.summary = QLabel("Loading the engine…")
         self.summary.setWordWrap(True)
-        self.estimate = QLabel()
-        self.estimate.setWordWrap(True)
+        self.estimate = DurationEstimate()
         self.estimate.setToolTip("Measured from earlier runs of this kind in the runs folder")
         self.reset_button = QPushButton("Reset to defaults")
         self.reset_button.setToolTip(
@@ -101,7 +100,10 @@ class TrainPanel(QWidget):
         settings.addRow("Epochs", self.epochs)
         settings.addRow("Seed", self.seed)
         settings.addRow("Grid every", self.sample_every)
-        buttons = QHBoxLayout()
+        # A bar of its own: the window keeps it in view below the form when the form scrolls.
+        self.button_bar = QWidget()
+        buttons = QHBoxLayout(self.button_bar)
+        buttons.setContentsMargins(0, 0, 0, 0)
         for button in (self.train_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         # Everything a run is made from; it shows (read-only) the settings of a run in training.
@@ -121,7 +123,7 @@ class TrainPanel(QWidget):
         layout.addWidget(self.estimate)
         layout.addWidget(self.fork_label)
         layout.addWidget(self.fork_cancel)
-        layout.addLayout(buttons)
+        layout.addWidget(self.button_bar)
         layout.addStretch(1)
 
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
@@ -145,6 +147,13 @@ class TrainPanel(QWidget):
             self.dataset.addItem(info.title, info.name)
             self.dataset.setItemData(self.dataset.count() - 1, info.description, Qt.ToolTipRole)
         self.dataset.addItem("Folder of images...", FOLDER_ITEM)
+        self.dataset.addItem("NumPy archive (.npz)...", ARCHIVE_ITEM)
+        self.dataset.setItemData(
+            self.dataset.count() - 1,
+            "One .npz file with x_train, y_train, x_test, y_test (uint8 images, integer "
+            "labels) and optionally classes, as Keras saves its datasets",
+            Qt.ToolTipRole,
+        )
         self.dataset.blockSignals(False)
         self.kind.blockSignals(True)
         for info in catalog.kinds.values():
@@ -222,24 +231,21 @@ class TrainPanel(QWidget):
     # --- how long it will take ----------------------------------------------------------
     def set_speeds(self, speeds: list[PastSpeed]) -> None:
         """The pace of the runs in the runs folder (read off the GUI thread)."""
-        self.speeds = list(speeds)
-        self._update_estimate()
+        self.estimate.set_speeds(speeds)
 
     def _update_estimate(self, *_: object) -> None:
         if self.catalog is None or self.kind.currentData() is None:
             return
         info = self.catalog.kinds[self.kind.currentData()]
-        self.estimate.setText(
-            describe_estimate(
-                self.speeds, info, str(self.dataset.currentData()), self.device.currentData(),
-                self.epochs.value(),
-            )
-        )  # fmt: skip
+        dataset, device = str(self.dataset.currentData()), self.device.currentData()
+        self.estimate.refresh(info, dataset, device, self.epochs.value(), self.request, self.busy)
 
     # --- datasets -----------------------------------------------------------------------
     def select_dataset(self, name: str) -> None:
         if name.startswith("folder:"):
             self.add_folder(name.removeprefix("folder:"))
+        elif name.startswith("npz:"):
+            self.add_archive(name.removeprefix("npz:"))
         else:
             self._select(self.dataset, name)
         self._last_dataset_index = self.dataset.currentIndex()
@@ -253,7 +259,26 @@ class TrainPanel(QWidget):
             self.dataset.setItemData(index, str(folder), Qt.ToolTipRole)
         self.dataset.setCurrentIndex(index)
 
+    def add_archive(self, path: str | Path) -> None:
+        name = f"npz:{path}"
+        index = self.dataset.findData(name)
+        if index < 0:
+            index = max(self.dataset.findData(FOLDER_ITEM), 0)
+            self.dataset.insertItem(index, f"Archive: {Path(path).name}", name)
+            self.dataset.setItemData(index, str(path), Qt.ToolTipRole)
+        self.dataset.setCurrentIndex(index)
+
     def _dataset_chosen(self, index: int) -> None:
+        if self.dataset.itemData(index) == ARCHIVE_ITEM:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "NumPy archive (x_train, y_train, x_test, y_test)", "",
+                "NumPy archives (*.npz)",
+            )  # fmt: skip
+            if path:
+                self.add_archive(path)
+            else:
+                self.dataset.setCurrentIndex(self._last_dataset_index)
+            return
         if self.dataset.itemData(index) != FOLDER_ITEM:
             self._last_dataset_index = index
             return
@@ -398,6 +423,7 @@ class TrainPanel(QWidget):
             widget.setEnabled(ready and not self.busy)
         self.kind.setEnabled(ready and not self.busy and self.fork_path is None)
         self.form.setEnabled(not self.busy)  # it shows the training run's settings meanwhile
+        self._update_estimate()  # no timing while a run trains: it would share the cores
         live = self.busy and self.state in ("running", "paused")
         self.pause_button.setEnabled(live)
         texts = {"paused": "Resume", "pausing": "Pausing…", "resuming": "Resuming…"}

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDropEvent, QPalette
 
 from models import reports
 from studio.loss_plot import LossPlot, smooth
@@ -266,3 +266,124 @@ def test_the_window_remembers_its_size_and_form(window, qtbot, catalog):
     assert again.runs_dock.isHidden()  # the layout of the docks came back too
     assert again.train_panel.epochs.value() == 3
     again.close()
+
+
+# --- numbers that stay true ---------------------------------------------------------------
+def test_images_per_second_is_not_shown_while_paused(qtbot):
+    bar = StudioStatusBar()
+    qtbot.addWidget(bar)
+    bar.show_started(reports.Started("/r", {}, "CPU", 100, 10, 0))
+    bar.show_losses(losses([1, 2], [1.0, 1.0], 0.1))
+    assert "images/s" in bar.rate_label.text()
+    bar.show_state("paused")
+    assert "images/s" not in bar.rate_label.text() and bar.eta_label.text() == "paused"
+    bar.show_losses(losses([3], [1.0], 0.2))  # the report flushed on the way into the pause
+    assert "images/s" not in bar.rate_label.text() and bar.eta_label.text() == "paused"
+    bar.show_state("running")
+    bar.show_losses(losses([4, 5], [1.0, 1.0], 0.3))
+    assert "images/s" in bar.rate_label.text()
+
+
+def test_the_status_bars_eta_holds_steady_through_a_slow_report(qtbot):
+    bar = StudioStatusBar()
+    qtbot.addWidget(bar)
+    bar.show_started(reports.Started("/r", {}, "CPU", 10_000, 100, 0))
+    for t in range(1, 301):  # 10 steps a second, a report every 0.1 s
+        bar.show_losses(reports.Losses([t], {"loss": [1.0]}, 0, t, 10_000, t * 0.1, 640.0, 990.0))
+    steady = bar.eta_label.text()
+    assert steady == f"ETA {format_duration((10_000 - 300) / 10)}"
+    # The trainer's own estimate after one slow report says hours; the bar keeps to the minute.
+    bar.show_losses(reports.Losses([301], {"loss": [1.0]}, 0, 301, 10_000, 33.0, 21.0, 33_000.0))
+    assert bar.eta_label.text() in (steady, f"ETA {format_duration((10_000 - 301) / 9.34)}")
+    assert "9:" not in bar.eta_label.text()
+
+
+def test_grid_every_is_hidden_for_kinds_that_make_no_grids(qtbot, catalog):
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_catalog(catalog)
+    panel.show()
+    for kind, info in catalog.kinds.items():
+        panel.kind.setCurrentIndex(panel.kind.findData(kind))
+        draws = "GENERATE" in info.capabilities
+        assert panel.sample_every.isVisible() == draws, kind
+        assert panel.settings_form.labelForField(panel.sample_every).isVisible() == draws, kind
+
+
+def test_the_form_says_how_long_a_run_will_take(qtbot, catalog, tmp_path):
+    from fake_runs import fake_run
+
+    from models.eta import past_speeds
+
+    fake_run(tmp_path, "20260101-000000-dcgan-mnist-5k", "dcgan", "mnist-5k", "cpu", 240.0)
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_catalog(catalog)
+    panel.kind.setCurrentIndex(panel.kind.findData("dcgan"))
+    panel.epochs.setValue(200)
+    assert "no earlier" in panel.estimate.text()  # nothing measured yet, and it says so
+    panel.set_speeds(past_speeds(tmp_path))
+    assert "about 1 h 20 min for 200 epochs" in panel.estimate.text()
+    assert "24 s an epoch" in panel.estimate.text()
+    panel.epochs.setValue(10)
+    assert "about 4 min for 10 epochs" in panel.estimate.text()
+    panel.kind.setCurrentIndex(panel.kind.findData("vae"))  # another kind's pace says nothing
+    assert "no earlier" in panel.estimate.text()
+
+
+def test_the_window_reads_earlier_runs_pace_for_the_form(qtbot, catalog, runs_dir, answer_yes):
+    from fake_runs import fake_run
+    from studio_helpers import WAIT_MS
+
+    from studio.main_window import MainWindow
+
+    fake_run(runs_dir, "20260101-000000-vae-mnist-5k", "vae", "mnist-5k", "cpu", 20.0)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.start_loading()
+    qtbot.waitUntil(lambda: "2 s an epoch" in win.train_panel.estimate.text(), timeout=WAIT_MS)
+    win.close()
+
+
+def test_reset_to_defaults(qtbot, catalog):
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    remembered = {"kind": "vae", "seed": 7, "epochs_by_kind": {"vae": 2}, "sample_every": 5,
+                  "hyperparameters": {"vae": {"beta": 4.0, "hidden": 16}}}  # fmt: skip
+    panel.set_catalog(catalog, remembered)
+    assert panel.hyperparameters()["beta"] == 4.0 and panel.epochs.value() == 2
+    panel.reset_button.click()
+    info = catalog.kinds["vae"]
+    assert panel.hyperparameters() == {f.name: f.default for f in info.fields}
+    assert panel.epochs.value() == info.default_epochs
+    assert (panel.seed.value(), panel.sample_every.value()) == (0, 100)
+    assert panel.choices()["hyperparameters"]["vae"]["beta"] == 1.0  # remembered as reset
+
+
+def test_dark_theme_follows_the_system(qtbot, window):
+    import pyqtgraph as pg
+    from PySide6.QtCore import Qt as QtNS
+    from PySide6.QtWidgets import QApplication
+
+    from studio.theme import SchemeFollower, is_dark, notice_colour
+
+    app = QApplication.instance()
+    follower = SchemeFollower(app)
+    plots = window.findChildren(pg.GraphicsView)
+    assert plots
+    try:
+        follower.apply(QtNS.ColorScheme.Dark)  # what colorSchemeChanged delivers
+        assert is_dark(app.palette())
+        for view in plots:
+            brush = view.backgroundBrush()
+            if brush.style() != QtNS.BrushStyle.NoBrush:
+                assert brush.color().lightness() < 128, view
+        window.status.notify("error", "a message")
+        assert notice_colour("error", app.palette()) in window.status.notice_label.text()
+        assert notice_colour("error", app.palette()) != notice_colour("error", QPalette())
+        axis = window.loss_plot.findChildren(pg.PlotWidget)[0].getPlotItem().getAxis("bottom")
+        assert axis.pen().color().lightness() > 128  # light text on the dark plot
+    finally:
+        follower.apply(QtNS.ColorScheme.Light)
+        app.styleHints().colorSchemeChanged.disconnect(follower.apply)
+    assert not is_dark(app.palette())

@@ -33,7 +33,7 @@ def test_open_a_run_written_headless(window, qtbot, headless_run, runs_dir):
     summary = panel.summaries[0]
     assert (summary.kind, summary.dataset, summary.state) == ("vae", "mnist-5k", "completed")
     row = panel.tree.topLevelItem(0)
-    assert row.text(3) == "70/70" and row.text(4).startswith("test_loss ")
+    assert row.text(4) == "70/70" and row.text(5).startswith("test_loss ")
 
     panel.select(path)
     click(qtbot, panel.buttons["open"])
@@ -147,11 +147,120 @@ def test_reveal_opens_the_folder(window, qtbot, headless_run, runs_dir, monkeypa
 
     path = copy_run(headless_run, runs_dir)
     opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window.runs_panel.refresh()
     window.runs_panel.select(path)
     click(qtbot, window.runs_panel.buttons["reveal"])
     assert [Path(u.toLocalFile()) for u in opened] == [path]
+    assert window.runs_panel.dialog is None  # the file manager showed it: nothing more to say
+
+
+def test_reveal_without_a_file_manager_shows_the_path_to_copy(window, qtbot, headless_run,
+                                                              runs_dir, monkeypatch):  # fmt: skip
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+    path = copy_run(headless_run, runs_dir)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # none registered
+    panel = window.runs_panel
+    panel.refresh()
+    panel.select(path)
+    click(qtbot, panel.buttons["reveal"])
+    dialog = panel.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.path.text() == str(path)
+    click(qtbot, dialog.copy_button)
+    assert QGuiApplication.clipboard().text() == str(path)
+    dialog.close()
+
+
+def test_fork_settings_are_not_the_next_runs_defaults(window, qtbot, headless_run, runs_dir):
+    from studio.settings import StudioSettings
+    from studio.train_panel import TrainPanel
+
+    path = copy_run(headless_run, runs_dir)
+    train = window.train_panel
+    train.set_hyperparameters({"hidden": 16, "width": 4})  # the person's own form
+    train.epochs.setValue(1)
+    mine = train.hyperparameters()
+    window.fork_run(str(path))
+    train.set_hyperparameters({"beta": 4.0})
+    train.epochs.setValue(2)
+    click(qtbot, train.train_button)
+    qtbot.waitUntil(lambda: window.session.run_dir is not None, timeout=WAIT_MS)
+    child = Path(window.session.run_dir)
+    # While the fork trains the form shows its settings, greyed: they are the run's.
+    qtbot.waitUntil(lambda: train.hyperparameters()["beta"] == 4.0, timeout=WAIT_MS)
+    assert not train.form.isEnabled()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    assert Run(child).config["hyperparameters"]["beta"] == 4.0
+    # Afterwards the form is the person's again, and so is what is remembered.
+    assert train.hyperparameters() == mine and train.epochs.value() == 1
+    stored = StudioSettings().training_choices()
+    assert stored["hyperparameters"]["vae"]["beta"] == 1.0 and stored["epochs"] == 1
+    window.close()  # the window saves the form as it closes: still the person's
+    again = TrainPanel()
+    qtbot.addWidget(again)
+    again.set_catalog(train.catalog, StudioSettings().training_choices())
+    assert again.hyperparameters()["beta"] == 1.0 and again.epochs.value() == 1
+
+
+def test_renaming_and_noting_a_run(window, qtbot, headless_run, runs_dir):
+    path = copy_run(headless_run, runs_dir)
+    panel = window.runs_panel
+    panel.refresh()
+    panel.select(path)
+    click(qtbot, panel.buttons["notes"])
+    dialog = panel.dialog
+    dialog.label_edit.setText("first try")
+    dialog.note_edit.setPlainText("beta 1, 16 hidden\nthe 4s look like 9s")
+    dialog.accept()
+    row = panel.tree.topLevelItem(0)
+    assert row.text(0) == "first try"  # the label stands in for the folder name
+    assert path.name in row.toolTip(0) and "the 4s look like 9s" in row.toolTip(0)
+    assert row.text(panel.tree.columnCount() - 1) == "beta 1, 16 hidden"
+    assert path.is_dir() and (path / "notes.json").is_file()  # the folder keeps its name
+    # The timer's read (on its own thread) sees the same.
+    panel.listing = []
+    panel.tree.clear()
+    panel.poll()
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=WAIT_MS)
+    panel.shutdown()
+    assert panel.tree.topLevelItem(0).text(0) == "first try"
+
+
+def test_a_forked_run_names_its_parent_and_settings_compare_side_by_side(
+    window, qtbot, headless_run, runs_dir
+):
+    from models.training import Trainer, TrainRequest
+
+    path = copy_run(headless_run, runs_dir)
+    config = Run(path).config
+    fork = TrainRequest("vae", "mnist-5k", {**config["hyperparameters"], "beta": 4.0},
+                        epochs=1, sample_every=70, runs_dir=runs_dir, fork_from=path)  # fmt: skip
+    for _ in Trainer(fork).run():
+        pass
+    panel = window.runs_panel
+    panel.refresh()
+    parent_column = panel.tree.headerItem().text(3)
+    assert parent_column == "Parent"
+    rows = {panel.tree.topLevelItem(i).text(0): panel.tree.topLevelItem(i) for i in range(2)}
+    child = next(name for name in rows if name != path.name)
+    assert rows[child].text(3) == path.name and rows[path.name].text(3) == ""
+    panel.tree.selectAll()
+    click(qtbot, panel.buttons["compare"])
+    dialog = panel.dialog
+    assert dialog.table.columnCount() == 2
+    differing = dialog.differing()
+    assert "hyperparameters.beta" in differing and "parent" in differing
+    assert "hyperparameters.hidden" not in differing and "kind" not in differing
+    beta_row = [name for name, _, _ in dialog.rows].index("hyperparameters.beta")
+    same_row = [name for name, _, _ in dialog.rows].index("kind")
+    highlighted = dialog.table.item(beta_row, 0).background().color()
+    assert highlighted != dialog.table.item(same_row, 0).background().color()
+    assert dialog.table.item(beta_row, 0).font().bold()
+    dialog.only_differences.setChecked(True)
+    assert dialog.table.isRowHidden(same_row) and not dialog.table.isRowHidden(beta_row)
+    dialog.close()
 
 
 def test_an_opened_classifier_run_says_where_its_mistakes_are(window, headless_run, runs_dir):

@@ -34,7 +34,7 @@ def test_render_writes_every_screenshot_with_content(qapp, tmp_path, runs_dir):
             spread = ImageStat.Stat(image.convert("L")).var[0]
         assert spread > 10, f"{path.name} is a single colour (variance {spread:.1f})"
     with Image.open(written[0]) as whole:
-        assert whole.size == (1280, 820)
+        assert whole.size == (1280, 720)
     # Every run went to the isolated runs folder, and each finished.
     kinds = sorted(p.name.split("-")[2] for p in runs_dir.iterdir())
     assert kinds == ["cnn", "dcgan", "vae"]

@@ -85,15 +85,44 @@ def test_pause_resume_and_stop_with_the_buttons(window, qtbot):
     assert panel.train_button.isEnabled()
 
 
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
 def test_keyboard_shortcuts_drive_the_same_controls(window, qtbot):
     panel, session = window.train_panel, window.session
     set_tiny(panel, epochs=50)
     window.activateWindow()
-    qtbot.keyClick(panel, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(panel, Qt.Key.Key_Return, CTRL)
     qtbot.waitUntil(lambda: session.state == "running", timeout=WAIT_MS)
-    qtbot.keyClick(panel, Qt.Key.Key_Space)
+    # Window-wide: the keys work whichever pane has the focus.
+    qtbot.keyClick(window.runs_panel.tree, Qt.Key.Key_P, CTRL)
     qtbot.waitUntil(lambda: session.state == "paused", timeout=WAIT_MS)
-    qtbot.keyClick(panel, Qt.Key.Key_Escape)
+    assert window.run_actions.pause.text() == "&Resume"
+    qtbot.keyClick(window.loss_plot, Qt.Key.Key_P, CTRL)
+    qtbot.waitUntil(lambda: session.state == "running", timeout=WAIT_MS)
+    qtbot.keyClick(window.samples_view, Qt.Key.Key_Period, CTRL)
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    assert session.state == "stopped"
+
+
+def test_escape_in_a_form_field_does_not_stop_training(window, qtbot):
+    panel, session = window.train_panel, window.session
+    set_tiny(panel, epochs=50)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.state == "running" and points(window) > 0, timeout=WAIT_MS)
+    window.activateWindow()
+    window.pages.setCurrentWidget(window.classify_panel)
+    field = window.classify_panel.top_k  # a spin box a person may be typing in meanwhile
+    field.setFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Escape)  # leaves the field's edit, not the run
+    qtbot.keyClick(field, Qt.Key.Key_Space)  # typed into the field, not a pause
+    before = points(window)
+    qtbot.waitUntil(lambda: points(window) > before + 5, timeout=WAIT_MS)
+    assert session.state == "running" and session.busy
+    # The run keys carry Ctrl, so they work from the same field.
+    qtbot.keyClick(field, Qt.Key.Key_P, CTRL)
+    qtbot.waitUntil(lambda: session.state == "paused", timeout=WAIT_MS)
+    qtbot.keyClick(field, Qt.Key.Key_Period, CTRL)
     qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
     assert session.state == "stopped"
 
@@ -170,3 +199,31 @@ def test_the_device_label_follows_a_run_whose_thread_share_changes(window):
     # What a CPU run reports when the run beside it ends (tests/models/test_cpu_share.py).
     window.session._dispatch(reports.DeviceChanged("CPU (2 threads)"))
     assert window.status.device_label.text() == "CPU (2 threads)"
+
+
+def test_a_resumed_run_of_another_kind_shows_its_own_form(window, qtbot, runs_dir):
+    from models import reports
+    from models.training import Trainer, TrainRequest
+
+    hyper = {"batch_size": 64, "width": 8, "latent_dim": 8}
+    trainer = Trainer(TrainRequest("dcgan", "mnist-5k", hyper, epochs=5, runs_dir=runs_dir))
+    for report in trainer.run():
+        if isinstance(report, reports.Losses):
+            trainer.stop()  # stopped early: a resume continues it
+    run_dir = str(trainer.run_folder.path)
+    panel = window.train_panel
+    assert panel.kind.currentData() == "vae"  # the form is on another kind
+    set_tiny(panel)
+    mine = panel.hyperparameters()
+    window.resume_run(run_dir)
+    qtbot.waitUntil(lambda: window.session.run_dir == run_dir and window.opened == run_dir,
+                    timeout=WAIT_MS)  # fmt: skip
+    qtbot.waitUntil(lambda: panel.kind.currentData() == "dcgan", timeout=WAIT_MS)
+    shown = panel.hyperparameters()
+    assert {k: shown[k] for k in hyper} == hyper and not panel.form.isEnabled()
+    assert not panel.sample_every.isHidden()
+    window.session.stop()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    # The run is over: the form is the person's again.
+    assert panel.kind.currentData() == "vae" and panel.hyperparameters() == mine
+    assert panel.form.isEnabled()

@@ -132,8 +132,11 @@ class VisionTransformer(nn.Module):
         super().__init__()
         channels, height, width = image_shape
         self.stem = STEM_CLASSES[stem](channels, dim, patch)
+        # The token grid, from a trial pass in eval mode (batch norm must not learn from it).
+        self.stem.eval()
         with torch.no_grad():
-            self.grid = tuple(self.stem(torch.zeros(2, channels, height, width)).shape[-2:])
+            self.grid = tuple(self.stem(torch.zeros(1, channels, height, width)).shape[-2:])
+        self.stem.train()
         self.position = nn.Parameter(torch.randn(1, self.grid[0] * self.grid[1], dim) * 0.02)
         self.blocks = nn.Sequential(*(Block(dim, heads, mlp_ratio, dropout) for _ in range(depth)))
         self.norm = nn.LayerNorm(dim)

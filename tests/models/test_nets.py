@@ -71,3 +71,11 @@ def test_kept_attention_weights_match_the_fused_kernel():
     weights = net.attention_layers()[0].weights
     assert weights.shape == (2, 4, 49, 49)
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 4, 49))
+
+
+def test_building_a_transformer_leaves_its_stems_batch_norm_untrained():
+    net = VisionTransformer((3, 32, 32), 10, dim=32, depth=1, heads=4, stem="conv")
+    norms = [m for m in net.stem.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms and all(int(m.num_batches_tracked) == 0 for m in norms)
+    assert all(torch.equal(m.running_var, torch.ones_like(m.running_var)) for m in norms)
+    assert net.stem.training

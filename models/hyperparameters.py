@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,9 @@ def check_value(info: FieldInfo, value: Any) -> Any:
         options = ", ".join(str(c) for c in info.choices)
         raise ConfigError(f"{info.name} must be one of {options}, not {value!r}")
     if info.type in (int, float) and not isinstance(value, bool):
+        # NaN passes every comparison, so a range alone would let it through into training.
+        if not math.isfinite(value):
+            raise ConfigError(f"{info.name} must be a finite number, not {value}")
         if info.low is not None and value < info.low:
             raise ConfigError(f"{info.name} must be at least {info.low}, not {value}")
         if info.high is not None and value > info.high:

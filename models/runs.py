@@ -6,8 +6,11 @@
     weights.safetensors  the model (with JSON metadata), safe to share and open
     state.pt             optimiser, RNG and step for resuming (tensors only)
     samples/step-000500.png, reconstructions/step-000500.png
+    training.lock        held by the process training the run (models/run_lock.py)
 
-Every file but metrics.jsonl is written to a temporary name and renamed into place.
+Every file but metrics.jsonl is written to a temporary name and renamed into place; the
+weights and state.pt are committed together (models/checkpoint.py). A status that says
+running or paused while nobody holds the lock is read as "interrupted": its process died.
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ STEP_FILE = re.compile(r"step-(\d+)\.png$")
 
 class RunError(RuntimeError):
     """A run folder that cannot be used; the message names the file and what is wrong."""
+
+
+class RunDeleted(RunError):
+    """The run folder was deleted (or moved away) while the run was being written."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"the run folder {path} was deleted while training; training stopped")
+
+
+# A status that says a process is training, and whether that is still so is told by the lock.
+LIVE_STATES = ("running", "paused")
 
 
 def now_iso() -> str:
@@ -138,7 +152,16 @@ class Run:
     def update_config(self, **changes: Any) -> None:
         config = self.config
         config.update(changes)
-        atomic_write_json(self.config_path, config)
+        self._write_json(self.config_path, config, durable=True)
+
+    def _write_json(self, path: Path, value: Any, durable: bool) -> None:
+        """A run file, written atomically without recreating a deleted run folder."""
+        try:
+            atomic_write_json(path, value, durable=durable, create_folders=False)
+        except FileNotFoundError:
+            if not self.path.is_dir():
+                raise RunDeleted(self.path) from None
+            raise
 
     # --- status -------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -160,12 +183,18 @@ class Run:
             raise RunError(str(exc)) from None
         except SchemaError as exc:
             raise RunError(f"{path}: {exc}") from None
+        if status.get("state") in LIVE_STATES:
+            from models.run_lock import is_locked
+
+            if is_locked(self.path) is False:
+                # The process that wrote it died (a crash, kill -9, a power cut) mid-run.
+                status = {**status, "state": "interrupted"}
         return status
 
     def write_status(self, state: str, **fields: Any) -> None:
         previous = self.status() if (self.path / "status.json").exists() else {}
         status = {**previous, **fields, "state": state, "updated": now_iso(), "pid": os.getpid()}
-        atomic_write_json(self.path / "status.json", status, durable=False)
+        self._write_json(self.path / "status.json", status, durable=False)
 
     # --- metrics ------------------------------------------------------------------------
     def append_metrics(self, records: list[dict[str, Any]]) -> None:
@@ -174,8 +203,13 @@ class Run:
         text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in records)
         # One write of whole lines, so a reader following the file never sees half a record
         # except at the very end, which read_metrics leaves for the next read.
-        with open(self.metrics_path, "a", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(self.metrics_path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileNotFoundError:
+            if not self.path.is_dir():
+                raise RunDeleted(self.path) from None
+            raise
 
     def read_metrics(self, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Records from byte `offset`, and the offset to continue from (follows a growing file)."""
@@ -209,7 +243,7 @@ class Run:
             from models.atomic import atomic_write_bytes
 
             text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in kept)
-            atomic_write_bytes(self.metrics_path, text.encode())
+            atomic_write_bytes(self.metrics_path, text.encode(), create_folders=False)
 
     # --- sample grids -------------------------------------------------------------------
     def grid_path(self, step: int, folder: str = "samples") -> Path:

@@ -4,6 +4,7 @@ and checkpoints, and can be paused, resumed and stopped between steps from anoth
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,13 +14,15 @@ from typing import Any
 import torch
 
 from models import reports
-from models.checkpoint import build_model, load_model, load_state
+from models.checkpoint import build_model, load_model
 from models.data import DatasetError, ImageDataset, LoadCancelled, load_dataset
 from models.devices import resolve_device
 from models.hyperparameters import apply_overrides, config_to_dict
 from models.paths import default_runs_dir
 from models.registry import model_class
-from models.runs import Run, RunError, versions
+from models.resume import fresh_state, hold_for_training, restored_model, saved_state
+from models.run_lock import RunLock
+from models.runs import Run, RunDeleted, RunError, versions
 from models.training_loop import REPORT_INTERVAL, Loop
 
 
@@ -48,7 +51,8 @@ class Trainer:
         self.request = request
         self.resume_path = resume
         self.extra_epochs = epochs
-        self.run_folder: Run | None = None
+        self.run_folder: Run | None = None  # set once this process holds the run's lock
+        self._lock: RunLock | None = None
         self._control = threading.Condition()
         self._paused = False
         self._stopping = False
@@ -78,24 +82,47 @@ class Trainer:
             yield from self._run()
         except (DatasetError, RunError, LoadCancelled, ValueError) as exc:
             message = str(exc)
-            if self.run_folder is not None:
-                self.run_folder.write_status("failed", message=message)
+            self._write_failed(message)
+            yield reports.Notice("error", message)
+            yield reports.StateChanged("failed", message)
+        except FileNotFoundError:
+            if self.run_folder is None or self.run_folder.path.is_dir():
+                raise
+            message = str(RunDeleted(self.run_folder.path))  # a write found the folder gone
             yield reports.Notice("error", message)
             yield reports.StateChanged("failed", message)
         except Exception as exc:
-            if self.run_folder is not None:
-                self.run_folder.write_status("failed", message=f"{type(exc).__name__}: {exc}")
+            self._write_failed(f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _write_failed(self, message: str) -> None:
+        """Only into a run this process holds (never over another trainer's status), and
+        never into a deleted run folder, which would bring it back."""
+        if self.run_folder is not None and self.run_folder.path.is_dir():
+            with contextlib.suppress(RunError, OSError):
+                self.run_folder.write_status("failed", message=message)
+
+    def _hold(self, run: Run) -> None:
+        self._lock = hold_for_training(run)
+        self.run_folder = run
 
     def _run(self) -> Iterator[reports.Report]:
+        resumed_state = None
         if self.resume_path is not None:
-            self.run_folder = Run.open(self.resume_path)
+            if self.extra_epochs is not None and self.extra_epochs < 1:
+                raise ValueError(f"epochs must be at least 1, not {self.extra_epochs}")
+            self._hold(Run.open(self.resume_path))
             config = self.run_folder.config
-            if self.extra_epochs:
+            device = resolve_device(config["training"].get("device", "auto"))
+            # Checked before config.json changes: a run that cannot resume stays as it was.
+            resumed_state = saved_state(self.run_folder, device)
+            if self.extra_epochs is not None:
                 config["training"]["epochs"] = self.extra_epochs
                 self.run_folder.update_config(training=config["training"])
             dataset_name = config["dataset"]["name"]
-            device = resolve_device(config["training"].get("device", "auto"))
         else:
             request = self.request
             model_class(request.kind)  # unknown kinds fail before any data is loaded
@@ -109,7 +136,9 @@ class Trainer:
         dataset = dataset.to(device)
 
         if self.resume_path is not None:
-            run, model, state = self._restore(device)
+            run = self.run_folder
+            model = restored_model(run, resumed_state, device)
+            state = resumed_state if resumed_state is not None else fresh_state(run)
         else:
             run, model, state = self._create(dataset, device)
         yield from Loop(run, model, dataset, state, self).run()
@@ -177,12 +206,5 @@ class Trainer:
         if parent is not None:
             model.load_weights(load_model(parent, device).weights())
         run = Run.create(request.runs_dir or default_runs_dir(), config)
-        self.run_folder = run
+        self._hold(run)
         return run, model, {"step": 0, "elapsed": 0.0, "fresh": True}
-
-    def _restore(self, device: torch.device):
-        run = self.run_folder
-        model = load_model(run, device)
-        state = load_state(run, device)
-        state["fresh"] = False
-        return run, model, state

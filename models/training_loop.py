@@ -14,7 +14,7 @@ import torch
 
 from models import reports
 from models.base import Capability, ImageModel
-from models.checkpoint import save_checkpoint
+from models.checkpoint import NonFiniteWeights, is_disk_full, save_checkpoint
 from models.cpu_share import CoreShare, sharing_enabled
 from models.data import DatasetError, ImageDataset
 from models.devices import describe_device, rng_state, set_rng_state
@@ -37,6 +37,13 @@ RECONSTRUCTIONS = 16
 # torch's thread count as the process started: a run sharing the CPU lowers it for a while,
 # and each OS thread keeps the count it first saw, so "the machine's share" starts from this.
 ALL_THREADS = torch.get_num_threads()
+
+
+def grid_folder_made(path: Path) -> Path:
+    """`path`, with its grid folder made, but not its parents: a run folder deleted while it
+    trains must not come back."""
+    path.parent.mkdir(exist_ok=True)
+    return path
 
 
 class Loop:
@@ -64,7 +71,9 @@ class Loop:
         self.elapsed_before = float(state.get("elapsed", 0.0))
         self.state = state
         self.nonfinite_in_row = int(state.get("nonfinite_in_row", 0))
-        self.saved_step: int | None = None  # the step of the last checkpoint this session
+        # The step of the run's last checkpoint: the one resumed from, then this session's.
+        self.saved_step: int | None = None if state.get("fresh") else self.step
+        self.disk_full_at: int | None = None  # the step whose checkpoint a full disk refused
         self.best: dict[str, Any] | None = run.status().get("best")
         generator = torch.Generator().manual_seed(self.seed)
         self.fixed_noise = None
@@ -125,7 +134,7 @@ class Loop:
             )
             grid = make_grid(to_uint8(samples), columns=self.grid_columns)
             path = str(self.run_folder.grid_path(self.step))
-            save_png(Path(path), grid)
+            save_png(grid_folder_made(Path(path)), grid)
         recon = None
         if self.model.can(Capability.ENCODE):
             originals = self.dataset.batch(
@@ -133,7 +142,9 @@ class Loop:
             ).images
             copies = self.model.reconstruct(originals)
             recon = pair_grid(to_uint8(originals), to_uint8(copies))
-            save_png(self.run_folder.grid_path(self.step, "reconstructions"), recon)
+            save_png(
+                grid_folder_made(self.run_folder.grid_path(self.step, "reconstructions")), recon
+            )
         self.model.train_mode(True)
         return reports.Samples(self.step, grid, path, recon)
 
@@ -157,25 +168,54 @@ class Loop:
                 self.best = {"name": metric.name, "value": value, "step": self.step}
         return reports.Evaluation(self.step, epoch, metrics)
 
-    def checkpoint(self) -> reports.Checkpoint:
+    def checkpoint(self) -> Iterator[reports.Report]:
+        """Save a checkpoint, except of non-finite weights (the last good one stays) or on a
+        full disk (the previous one stays, and the run pauses until there is space again)."""
         state = {
             "step": self.step,
             "elapsed": self.elapsed(),
             "rng": rng_state(self.model.device),
             "nonfinite_in_row": self.nonfinite_in_row,
         }
-        save_checkpoint(self.run_folder, self.model, state)
-        self.saved_step = self.step
         self.last_checkpoint = time.perf_counter()
+        try:
+            save_checkpoint(self.run_folder, self.model, state)
+        except NonFiniteWeights as exc:
+            yield reports.Notice("warning", f"{exc}: {self.kept()}")
+            return
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.disk_full_at = self.step
+            yield reports.Notice(
+                "error",
+                f"disk full: the checkpoint of step {self.step} could not be written and "
+                f"{self.kept()}; training is paused: free some space, then resume",
+            )
+            self.trainer.pause()
+            return
+        self.saved_step = self.step
+        self.disk_full_at = None
         self.write_status("running")
-        return reports.Checkpoint(self.step, str(self.run_folder.weights_path))
+        yield reports.Checkpoint(self.step, str(self.run_folder.weights_path))
+
+    def kept(self) -> str:
+        if self.saved_step is None:
+            return "the run has no checkpoint yet"
+        return f"the checkpoint of step {self.saved_step} is kept"
 
     def write_status(self, state: str, message: str = "") -> None:
-        self.run_folder.write_status(
-            state, step=self.step, epoch=self.step // self.steps_per_epoch,
-            total_steps=self.total_steps, best=self.best, message=message,
-            elapsed=round(self.elapsed(), 3),
-        )  # fmt: skip
+        try:
+            self.run_folder.write_status(
+                state, step=self.step, epoch=self.step // self.steps_per_epoch,
+                total_steps=self.total_steps, best=self.best, message=message,
+                elapsed=round(self.elapsed(), 3),
+            )  # fmt: skip
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            # The status is written again at the next chance; a full disk is reported (and
+            # the run paused) by the checkpoint that needs the space.
 
     def wait_while_paused(self) -> Iterator[reports.Report]:
         trainer = self.trainer
@@ -289,13 +329,13 @@ class Loop:
                     if grid is not None:
                         yield grid
                 if time.perf_counter() - self.last_checkpoint > CHECKPOINT_INTERVAL:
-                    yield self.checkpoint()
+                    yield from self.checkpoint()
                 if self.share is not None and self.share.due():
                     yield from self.share_cores()
             yield from self.flush()
             yield self.evaluate()
             if time.perf_counter() - self.last_checkpoint >= MIN_CHECKPOINT_GAP:
-                yield self.checkpoint()
+                yield from self.checkpoint()
             else:
                 self.write_status("running")  # the progress others follow, without weights
         yield from self.finish("completed", "training finished")
@@ -306,7 +346,17 @@ class Loop:
             grid = self.samples()
             if grid is not None:
                 yield grid
-        if self.saved_step != self.step:
-            yield self.checkpoint()
+        if self.nonfinite_in_row >= NONFINITE_PATIENCE:
+            # Stopped while paused for a non-finite loss: the weights since the last good
+            # checkpoint are not worth keeping, even where they happen to be finite.
+            message = f"{message}; {self.kept()} (the loss was not finite)"
+        elif self.saved_step != self.step and self.disk_full_at != self.step:
+            yield from self.checkpoint()
+            while self.disk_full_at == self.step and not self.trainer.stopping:
+                yield from self.wait_while_paused()  # until there is space again
+                if not self.trainer.stopping:
+                    yield from self.checkpoint()
+        if self.saved_step != self.step and self.disk_full_at == self.step:
+            message = f"{message}; disk full: {self.kept()}"
         self.write_status(state, message)
         yield reports.StateChanged(state, message, step=self.step)

@@ -86,13 +86,13 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_resume(args: argparse.Namespace) -> int:
+    """Go on from the run's last checkpoint (or from step 0 if it was stopped before its
+    first); refused while another process trains the run."""
     from models.training import Trainer
 
+    if args.epochs is not None and args.epochs < 1:
+        raise ValueError(f"--epochs must be at least 1, not {args.epochs}")
     run = find_run(args)
-    if not run.has_checkpoint():
-        from models.runs import RunError
-
-        raise RunError(f"{run.name} has no checkpoint to resume from")
     return follow(Trainer(resume=run.path, epochs=args.epochs))
 
 

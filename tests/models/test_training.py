@@ -1,3 +1,4 @@
+import errno
 import json
 import math
 import threading
@@ -5,9 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from models import reports, training_loop
+from models import checkpoint, reports, training_loop
+from models.checkpoint import load_state, weights_step
 from models.runs import Run
 from models.training import Trainer, TrainRequest
 from models.training_loop import NONFINITE_PATIENCE
@@ -118,8 +121,99 @@ def test_non_finite_losses_skip_the_step_then_pause(tmp_path, monkeypatch):
     assert "not a finite number" in notice.message and notice.level == "warning"
     run = Run(next(tmp_path.iterdir()))
     assert run.status()["step"] == 30 + NONFINITE_PATIENCE
+    # Stopped while paused: nothing since the last good checkpoint is saved (there was none).
+    assert not run.weights_path.exists() and not run.state_path.exists()
+    assert "the run has no checkpoint yet" in run.status()["message"]
+
+
+def poison_weights_after(monkeypatch, kind, step):
+    """From `step` on, each training step leaves every weight NaN, as a NaN learning rate does."""
+    from models.registry import model_class
+
+    cls = model_class(kind)
+    real_step = cls.train_step
+    calls = {"n": 0}
+
+    def poisoned(self, batch):
+        losses = real_step(self, batch)
+        calls["n"] += 1
+        if calls["n"] >= step:
+            with torch.no_grad():
+                for net in self.networks().values():
+                    for parameter in net.parameters():
+                        parameter.fill_(float("nan"))
+        return losses
+
+    monkeypatch.setattr(cls, "train_step", poisoned)
+
+
+def test_a_loss_that_turns_nan_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(training_loop, "MIN_CHECKPOINT_GAP", 0.0)  # a checkpoint each epoch
+    monkeypatch.setattr(training_loop, "CHECKPOINT_INTERVAL", 1e9)  # and only then
+    poison_weights_after(monkeypatch, "cnn", 80)
+    request = TrainRequest(kind="cnn", hyperparameters=TINY["cnn"], epochs=2,
+                           runs_dir=tmp_path, sample_every=1000)  # fmt: skip
+    trainer = Trainer(request)
+    seen = []
+    for report in trainer.run():
+        seen.append(report)
+        if isinstance(report, reports.StateChanged) and report.state == "paused":
+            trainer.stop()
+    assert [r.step for r in seen if isinstance(r, reports.Checkpoint)] == [70]
+    run = Run(next(tmp_path.iterdir()))
+    assert run.status()["state"] == "stopped"
+    assert "the checkpoint of step 70 is kept" in run.status()["message"]
     weights = load_file(str(run.weights_path))
     assert all(torch.isfinite(w).all() for w in weights.values())
+    assert weights_step(run) == 70 == load_state(run, torch.device("cpu"))["step"]
+
+
+@pytest.mark.parametrize(
+    "disk_full",
+    [
+        lambda: OSError(errno.ENOSPC, "No space left on device"),
+        lambda: SafetensorError(
+            "Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "
+            '"No space left on device" })'
+        ),
+    ],
+    ids=["oserror", "safetensors"],
+)
+def test_a_full_disk_pauses_keeps_the_checkpoint_and_goes_on_when_space_is_back(
+    tmp_path, monkeypatch, disk_full
+):
+    monkeypatch.setattr(training_loop, "MIN_CHECKPOINT_GAP", 0.0)  # a checkpoint each epoch
+    monkeypatch.setattr(training_loop, "CHECKPOINT_INTERVAL", 1e9)  # and only then
+    real_writer = checkpoint.save_file
+    full = {"now": False}
+
+    def writer(tensors, filename, metadata=None):
+        if full["now"]:
+            raise disk_full()
+        return real_writer(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(checkpoint, "save_file", writer)
+    request = TrainRequest(kind="cnn", hyperparameters=TINY["cnn"], epochs=2,
+                           runs_dir=tmp_path, sample_every=1000)  # fmt: skip
+    trainer = Trainer(request)
+    seen = []
+    kept_while_paused = None
+    for report in trainer.run():
+        seen.append(report)
+        if isinstance(report, reports.Checkpoint) and report.step == 70:
+            full["now"] = True
+        if isinstance(report, reports.StateChanged) and report.state == "paused":
+            kept_while_paused = weights_step(trainer.run_folder)
+            full["now"] = False  # space is back
+            trainer.resume()
+    notices = [r for r in seen if isinstance(r, reports.Notice)]
+    assert len(notices) == 1 and notices[0].message.startswith("disk full: ")
+    assert "\n" not in notices[0].message and "step 70 is kept" in notices[0].message
+    assert kept_while_paused == 70
+    assert seen[-1].state == "completed"
+    run = trainer.run_folder
+    assert weights_step(run) == 140 == load_state(run, torch.device("cpu"))["step"]
+    assert not [p for p in run.path.iterdir() if p.name.startswith(".")]
 
 
 def test_every_kind_trains_and_reports_its_losses(trained_runs):

@@ -35,27 +35,34 @@ import torch
 
 from models import reports, training_loop
 from models.checkpoint import build_model
-from models.data import load_mnist_5k
+from models.data import load_dataset
 from models.devices import resolve_device
-from models.hyperparameters import config_to_dict
+from models.hyperparameters import apply_overrides, config_to_dict
 from models.registry import model_class
 from models.training import Trainer, TrainRequest
 
 
-def hand_loop(kind: str, epochs: int, device: torch.device) -> Iterator[float]:
+def hand_loop(
+    kind: str,
+    epochs: int,
+    device: torch.device,
+    dataset: str = "mnist-5k",
+    settings: dict | None = None,
+) -> Iterator[float]:
     """Seconds of each epoch of a plain loop: batches by index, one train_step each, then
     the test split evaluated."""
-    data = load_mnist_5k().to(device)
+    data = load_dataset(dataset).to(device)
     cls = model_class(kind)
+    chosen = apply_overrides(cls.config_class, settings or {})
     config = {
         "kind": kind,
-        "hyperparameters": config_to_dict(cls.config_class()),
+        "hyperparameters": config_to_dict(chosen),
         "dataset": {"image_shape": list(data.info.image_shape),
                     "class_names": list(data.info.class_names)},
     }  # fmt: skip
     torch.manual_seed(0)
     model = build_model(config, device)
-    batch_size = cls.config_class().batch_size
+    batch_size = chosen.batch_size
     model.prepare(epochs * data.steps_per_epoch(batch_size), 0)
     model.train_mode(True)
     for epoch in range(epochs):
@@ -115,13 +122,26 @@ class PausingClock:
 
 
 def trainer_epochs(
-    kind: str, epochs: int, device: str, runs_dir: Path, inside: TimedMethods
+    kind: str,
+    epochs: int,
+    device: str,
+    runs_dir: Path,
+    inside: TimedMethods,
+    dataset: str = "mnist-5k",
+    settings: dict | None = None,
 ) -> Iterator[tuple[float, float]]:
     """Seconds of each epoch of Trainer.run() from its Started report on, and of those the
     seconds inside the model's methods; the clocks run only while the generator does. The
     last epoch includes the run's finish."""
     clock = PausingClock()
-    request = TrainRequest(kind=kind, epochs=epochs, device=device, runs_dir=runs_dir)
+    request = TrainRequest(
+        kind=kind,
+        epochs=epochs,
+        device=device,
+        runs_dir=runs_dir,
+        dataset=dataset,
+        hyperparameters=dict(settings or {}),
+    )
     with mock.patch.object(training_loop, "time", clock):
         run = Trainer(request).run()
         for report in run:
@@ -146,16 +166,23 @@ def trainer_epochs(
                     spent = in_model = 0.0
 
 
-def measure(kind: str, epochs: int, device: torch.device, runs: Path) -> dict[str, float]:
+def measure(
+    kind: str,
+    epochs: int,
+    device: torch.device,
+    runs: Path,
+    dataset: str = "mnist-5k",
+    settings: dict | None = None,
+) -> dict[str, float]:
     cls = model_class(kind)
-    batch_size = cls.config_class().batch_size
-    images_per_epoch = load_mnist_5k().steps_per_epoch(batch_size) * batch_size
+    batch_size = apply_overrides(cls.config_class, settings or {}).batch_size
+    images_per_epoch = load_dataset(dataset).steps_per_epoch(batch_size) * batch_size
     hand_times: list[float] = []
     engine_times: list[float] = []
     model_times: list[float] = []
     with TimedMethods(cls, ("train_step", "evaluate")) as inside:
-        hand = hand_loop(kind, epochs, device)
-        engine = trainer_epochs(kind, epochs, str(device), runs, inside)
+        hand = hand_loop(kind, epochs, device, dataset, settings)
+        engine = trainer_epochs(kind, epochs, str(device), runs, inside, dataset, settings)
         for _ in range(epochs):
             hand_times.append(next(hand))
             seconds, in_model = next(engine)

@@ -71,7 +71,9 @@ class ResNet18Classifier(Classifier):
     summary = "ResNet-18 (CIFAR variant) with crop and flip augmentation, for colour photos."
     config_class = ResNet18Config
     network_name = "resnet"
-    default_epochs = 15
+    # At width 16 about 270 images a second on one idle CPU core: 30 epochs of 5,000 colour
+    # photos are about 5 minutes on two. Width 64 takes about 16 times as long.
+    default_epochs = 30
 
     def build_network(self) -> nn.Module:
         config = self.config
@@ -85,7 +87,7 @@ class ViTConfig:
     learning_rate: float = hyperparameter(
         2e-3, "Peak learning rate of AdamW", low=1e-5, high=1e-1, log_scale=True
     )
-    batch_size: int = hyperparameter(128, "Images per training step", low=2, high=1024)
+    batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
     schedule: str = hyperparameter(
         "warmup-cosine", "How the learning rate moves over the run: a linear-ish warm-up "
         "then a cosine decay, or the cosine decay alone", choices=("warmup-cosine", "cosine"),
@@ -150,7 +152,9 @@ class ViTClassifier(Classifier):
     config_class = ViTConfig
     network_name = "vit"
     optimizer_name = "adamw"
-    default_epochs = 20
+    # About 340 images a second on one idle CPU core with the defaults: 30 epochs of the
+    # bundled digits are about 4 minutes of training on two.
+    default_epochs = 30
 
     def build_network(self) -> nn.Module:
         config = self.config

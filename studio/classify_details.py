@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from models.file_results import FileResult
 from studio.classify_table import pixmap_of, smoothing_note
+from studio.explanation_view import ExplanationView
 
 LARGE = 140
 NEIGHBOUR = 72  # three side by side leave the results table room for every column
@@ -49,11 +50,13 @@ class RowDetails(QWidget):
             self.neighbour_captions.append(caption)
         self.neighbour_note = QLabel("")
         grid.addWidget(self.neighbour_note, 2, 0, 1, 3)
+        self.explanation = ExplanationView()
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.model_input, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.steps)
         layout.addWidget(self.smoothing)
+        layout.addWidget(self.explanation)
         layout.addWidget(box)
         layout.addStretch(1)
 
@@ -66,6 +69,7 @@ class RowDetails(QWidget):
     def show_result(self, result: FileResult | None) -> None:
         self._clear_neighbours("")
         ok = result is not None and result.ok
+        self.explanation.expect(result.path if ok else None)
         self.smoothing.setText(f"<small>{self.smoothing_text}</small>" if ok else "")
         self.smoothing.setVisible(ok and bool(self.smoothing_text))
         if result is None:
@@ -97,6 +101,10 @@ class RowDetails(QWidget):
             label = neighbours.labels[index] if index < len(neighbours.labels) else "?"
             similarity = neighbours.similarities[index]
             self.neighbour_captions[index].setText(f"{label}  ({similarity:.2f})")
+
+    def show_explanation(self, explanation) -> None:
+        """A classify_jobs.Explanation for the selected row (others are ignored)."""
+        self.explanation.show_overlay(explanation.key, explanation.overlay, explanation.method)
 
     def show_neighbour_error(self, message: str) -> None:
         self._clear_neighbours(f"Nearest training images unavailable: {message}")

@@ -183,3 +183,20 @@ def evaluate_test_split(context, run_dir: str) -> TestSetResult:
     return TestSetResult(
         entry["info"].name, evaluation, images.permute(0, 2, 3, 1).contiguous().numpy()
     )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Where the classifier looked in one input: the input with its heat map blended."""
+
+    key: str  # the row it belongs to
+    overlay: np.ndarray  # uint8 (H, W, 3)
+    method: str  # e.g. "Grad-CAM"
+
+
+def explain_row(context, run_dir: str, key: str, pixels: np.ndarray) -> Explanation:
+    from models.explain import explain_pixels, method, overlay
+
+    model = _classifier(context, run_dir)["model"]
+    heat = explain_pixels(model, [pixels])[0]
+    return Explanation(key, overlay(pixels, heat), method(model))

@@ -311,6 +311,9 @@ class ClassifyPanel(QWidget):
         if name == "nearest":
             self.details.show_neighbour_error(message)
             return
+        if name == "explain":
+            self.details.explanation.show_error(message)
+            return
         if name == "evaluate":
             self.confusion.set_busy(False)
         self.message.setText(message)
@@ -351,6 +354,8 @@ class ClassifyPanel(QWidget):
             )
         elif name == "nearest":
             self.details.show_neighbours(value)
+        elif name == "explain":
+            self.details.show_explanation(value)
         elif name == "evaluate":
             self.confusion.set_busy(False)
             self.confusion.show_result(value)
@@ -365,6 +370,9 @@ class ClassifyPanel(QWidget):
         if result.ok and self.run_dir():
             self.tasks.submit(
                 "nearest", jobs.nearest_training, self.run_dir(), result.path, result.pixels
+            )
+            self.tasks.submit(
+                "explain", jobs.explain_row, self.run_dir(), result.path, result.pixels
             )
 
     def clear(self) -> None:

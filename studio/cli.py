@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("paths", nargs="+", type=Path)
     classify.add_argument("--csv", type=Path, help="write all results to this CSV file")
     classify.add_argument("--top-k", type=int, default=3)
+    classify.add_argument("--explain", type=Path, metavar="DIR",
+                          help="write for each file the image as the model saw it, with a "
+                          "heat map of where it looked")  # fmt: skip
     classify.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     rebuild = commands.add_parser(

@@ -200,6 +200,11 @@ def command_classify(args: argparse.Namespace) -> int:
     if args.csv:
         write_csv(results, args.csv, args.top_k)
         print(f"wrote {args.csv}", file=sys.stderr)
+    if getattr(args, "explain", None) is not None:
+        from models.explain import method, write_explanations
+
+        written = write_explanations(model, results, args.explain)
+        print(f"wrote {len(written)} {method(model)} overlays to {args.explain}", file=sys.stderr)
     return 0 if results and failed < len(results) else 1
 
 

@@ -47,13 +47,19 @@ class ShiftedPatchStem(nn.Module):
 
 
 class ConvStem(nn.Module):
-    """3x3 stride-2 convolutions until the patch size is reached, then a 1x1 projection."""
+    """A 3x3 convolution at full resolution, then 3x3 stride-2 convolutions until the patch
+    size is reached, then a 1x1 projection to the token width."""
 
     def __init__(self, channels: int, dim: int, patch: int):
         super().__init__()
-        layers: list[nn.Module] = []
+        first = max(dim // 4, 8)
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, first, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(first),
+            nn.ReLU(inplace=True),
+        ]
         stride, width = 1, max(dim // 2, 8)
-        channels_in = channels
+        channels_in = first
         while stride < patch:
             layers += [
                 nn.Conv2d(channels_in, width, 3, 2, 1, bias=False),

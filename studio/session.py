@@ -141,6 +141,7 @@ class TrainingSession(QObject):
     losses = Signal(object)  # reports.Losses
     samples = Signal(object)  # reports.Samples
     evaluation = Signal(object)  # reports.Evaluation
+    quality = Signal(object)  # reports.Quality
     checkpoint = Signal(object)  # reports.Checkpoint
     notice = Signal(str, str)  # level, message
     device_changed = Signal(str)  # reports.DeviceChanged's text
@@ -246,6 +247,8 @@ class TrainingSession(QObject):
             self.loading.emit(report.what, report.done, report.total)
         elif isinstance(report, reports.Evaluation):
             self.evaluation.emit(report)
+        elif isinstance(report, reports.Quality):
+            self.quality.emit(report)
         elif isinstance(report, reports.Checkpoint):
             self.checkpoint.emit(report)
         elif isinstance(report, reports.Notice):

@@ -47,7 +47,10 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            expanded.extend(sorted(p for p in path.rglob("*") if is_image_path(p) and p.is_file()))
+            # Not only regular files: a FIFO, a link to a device or a link loop named like an
+            # image gets its row too, with the reason it cannot be read.
+            found = (p for p in path.rglob("*") if is_image_path(p) and not p.is_dir())
+            expanded.extend(sorted(found))
         else:
             expanded.append(path)
     return expanded

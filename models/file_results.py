@@ -98,10 +98,13 @@ def write_csv(results: Iterable[FileResult], path: str | os.PathLike, top_k: int
 
     Returns the number of rows written (not counting the header).
     """
+    path = Path(path)
+    if path.is_dir():  # else the rename at the end fails naming the temporary file
+        raise IsADirectoryError(f"{path} is a folder; choose a file name for the CSV")
     count = 0
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    with atomic_file(Path(path)) as handle:
+    with atomic_file(path) as handle:
         writer.writerow(csv_header(top_k))
         for result in results:
             writer.writerow(csv_row(result, top_k))

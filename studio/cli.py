@@ -100,9 +100,11 @@ def main(argv: list[str]) -> int:
         parser.print_help()
         return EXIT_USAGE
     from studio import cli_commands
+    from studio.cli_checks import check_arguments, one_line
 
     handler = getattr(cli_commands, f"command_{args.command}")
     try:
+        check_arguments(args, cli_commands.runs_dir(args))
         return handler(args)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -110,5 +112,5 @@ def main(argv: list[str]) -> int:
     except Exception as exc:
         if not cli_commands.is_user_error(exc):
             raise
-        print(f"image-studio: error: {exc}", file=sys.stderr)
+        print(f"image-studio: error: {one_line(exc)}", file=sys.stderr)
         return 1

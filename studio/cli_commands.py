@@ -178,6 +178,7 @@ def command_interpolate(args: argparse.Namespace) -> int:
 def command_classify(args: argparse.Namespace) -> int:
     from models.base import Capability
     from models.classify import classify_files, expand_paths, write_csv
+    from models.file_results import display_path
 
     run = find_run(args)
     model = load_capable(args, Capability.CLASSIFY, "does not classify", run)
@@ -187,14 +188,14 @@ def command_classify(args: argparse.Namespace) -> int:
     for result in classify_files(model, paths, top_k=args.top_k, background=background):
         results.append(result)
         if result.reason:
-            print(f"{result.path}\tcannot classify: {result.reason}")
+            print(f"{display_path(result.path)}\tcannot classify: {result.reason}")
         else:
             guesses = "  ".join(
                 f"{label} {p:.1%}"
                 for label, p in zip(result.labels, result.probabilities, strict=True)
             )
             note = "  (inverted)" if result.inverted else ""
-            print(f"{result.path}\t{guesses}{note}")
+            print(f"{display_path(result.path)}\t{guesses}{note}")
     failed = sum(1 for r in results if r.reason)
     print(f"{len(results) - failed} classified, {failed} could not be read", file=sys.stderr)
     if args.csv:

@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     from models.data import CHOICES
     from models.devices import DEVICE_CHOICES
     from models.registry import DEFAULT_KIND, KINDS
+    from studio.cli_sampling import add_sampling_options
 
     parser = argparse.ArgumentParser(
         prog="image-studio",
@@ -54,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--label", help="only images of this class (generators trained with classes)"
     )
+    add_sampling_options(sample)
     sample.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    denoise = commands.add_parser(
+        "denoise", help="one sample's denoising steps: each noisy step beside its predicted "
+        "clean image (kinds that sample in many steps)",
+    )  # fmt: skip
+    denoise.add_argument("run")
+    denoise.add_argument("--seed", type=int, default=0, help="the starting noise (and class)")
+    denoise.add_argument("--label", help="the class to draw (runs trained with classes)")
+    add_sampling_options(denoise)
+    denoise.add_argument("-o", "--output", type=Path, required=True, help=".gif or .png strip")
+    denoise.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     between = commands.add_parser("interpolate", help="a strip of images between two codes")
     between.add_argument("run")

@@ -139,18 +139,18 @@ def command_sample(args: argparse.Namespace) -> int:
 
     from models.base import Capability
     from models.export import save_images
+    from studio.cli_sampling import draw, sampling_options, stopped_message
 
     model = load_capable(args, Capability.GENERATE, "cannot generate images")
     if not 1 <= args.n <= 10_000:
         raise ValueError("-n must be between 1 and 10000")
     label = None if args.label is None else class_index(model, args.label)
-    generator = torch.Generator().manual_seed(args.seed)
-    images = []
-    for begin in range(0, args.n, 500):
-        noise = model.make_noise(min(500, args.n - begin), generator)
-        labels = None if label is None else torch.full((len(noise),), label)
-        images.append(model.sample(len(noise), noise=noise, labels=labels).cpu())
-    save_images(args.output, torch.cat(images))
+    options = sampling_options(model, args, Path(args.run).name)
+    images = draw(model, args.n, torch.Generator().manual_seed(args.seed), label, options)
+    if images is None:
+        print(stopped_message(args.output), file=sys.stderr)
+        return 130
+    save_images(args.output, images)
     print(f"wrote {args.n} samples to {args.output}")
     return 0
 
@@ -167,12 +167,24 @@ def command_interpolate(args: argparse.Namespace) -> int:
     if not 2 <= args.steps <= 256:
         raise ValueError("--steps must be between 2 and 256")
     ends = torch.stack([seed_latent(model, s) for s in args.seeds])
+    labels = None
     if args.labels:
-        ends = model.relabel(ends, torch.tensor([class_index(model, n) for n in args.labels]))
-    images = model.decode(path(ends[0], ends[1], args.steps, args.path)).cpu()
+        pair = torch.tensor([class_index(model, n) for n in args.labels])
+        if model.latent_classes(ends) is None:
+            # The class is not part of the latent (diffusion noise): blend it along the path.
+            one_hot = torch.nn.functional.one_hot(pair, len(model.class_names)).float()
+            labels = path(one_hot[0], one_hot[1], args.steps, "lerp")
+        else:
+            ends = model.relabel(ends, pair)
+    images = model.decode(path(ends[0], ends[1], args.steps, args.path), labels).cpu()
     save_strip(args.output, images)
     print(f"wrote a {args.steps}-step {args.path} strip to {args.output}")
     return 0
+
+def command_denoise(args: argparse.Namespace) -> int:
+    from studio.cli_sampling import command_denoise as write_denoising
+
+    return write_denoising(args)
 
 
 def command_classify(args: argparse.Namespace) -> int:

@@ -251,3 +251,44 @@ def test_an_extended_classifier_run_plans_its_schedule_anew(schedule):
     for _ in range(8):
         extended.train_step(batch)
     assert extended.optimizer.param_groups[0]["lr"] < 1e-3
+
+
+def test_the_vit_warms_its_learning_rate_up_then_decays_it_with_adamw():
+    cls = model_class("vit")
+    config = cls.config_class(dim=16, depth=1, heads=2, warmup=0.25, learning_rate=1e-3)
+    model = cls(config, DataInfo((1, 28, 28), tuple("ab")), torch.device("cpu"))
+    assert isinstance(model.optimizer, torch.optim.AdamW)
+    decayed, kept = model.optimizer.param_groups
+    assert decayed["weight_decay"] == config.weight_decay and kept["weight_decay"] == 0.0
+    assert any(p is model.net.position for p in kept["params"])  # not pulled towards zero
+    model.prepare(20)
+    batch = Batch(torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 0, 1]))
+    rates = [model.train_step(batch)["lr"] for _ in range(20)]
+    peak = rates.index(max(rates))
+    assert 3 <= peak <= 6 and max(rates) == pytest.approx(1e-3, rel=0.05)
+    assert rates[0] < 0.3e-3 and rates[-1] < 0.02e-3
+    rising, falling = rates[: peak + 1], rates[peak:]
+    assert rising == sorted(rising) and falling == sorted(falling, reverse=True)
+
+
+@pytest.mark.parametrize("kind", ["resnet18", "vit"])
+def test_a_saved_classifier_of_a_new_kind_loads_and_answers_the_same(kind):
+    from models.checkpoint import build_model
+
+    small = {"resnet18": {"width": 4}, "vit": {"dim": 16, "depth": 1, "heads": 2}}[kind]
+    config = {
+        "kind": kind,
+        "hyperparameters": small,
+        "dataset": {"image_shape": [3, 32, 32], "class_names": list("abc")},
+    }
+    torch.manual_seed(0)
+    trained = build_model(config, torch.device("cpu"))
+    trained.prepare(2)
+    trained.train_step(Batch(torch.rand(8, 3, 32, 32), torch.arange(8) % 3))
+    trained.train_mode(False)
+    reopened = build_model(config, torch.device("cpu"))
+    reopened.load_weights(trained.weights())
+    reopened.train_mode(False)
+    images = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(reopened.classify(images), trained.classify(images))
+    assert all(name.startswith(trained.network_name + ".") for name in trained.weights())

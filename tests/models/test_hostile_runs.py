@@ -70,11 +70,15 @@ def test_runs_lists_the_good_run_and_marks_each_bad_one_damaged(hostile, capsys)
 
 
 @pytest.mark.parametrize("name", BAD_CONFIGS)
-@pytest.mark.parametrize("command", ["classify", "sample", "interpolate", "resume"])
+@pytest.mark.parametrize(
+    "command", ["classify", "sample", "interpolate", "resume", "reconstruct", "denoise"]
+)
 def test_commands_refuse_a_damaged_run_in_one_line(hostile, capsys, tmp_path, name, command):
     runs_dir, dataset, folders = hostile
     extra = {"classify": [dataset], "sample": ["-o", tmp_path / "s.png"],
-             "interpolate": ["-o", tmp_path / "i.png"], "resume": []}[command]  # fmt: skip
+             "interpolate": ["-o", tmp_path / "i.png"], "resume": [],
+             "reconstruct": [dataset, "-o", tmp_path / "r.npz"],
+             "denoise": ["-o", tmp_path / "d.gif"]}[command]  # fmt: skip
     code, _, err = run_cli(capsys, runs_dir, command, name, *extra)
     assert code != 0
     line = one_line_error(err)

@@ -261,7 +261,7 @@ class LatentExplorer(QWidget):
         self.notice.emit("info" if message.startswith("Saved") else level, message)
 
     def say(self, message: str, level: str = "warning") -> None:
-        colour = notice_colour(level, self.palette())
+        colour = notice_colour(level)
         style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
         self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")
 

@@ -130,7 +130,7 @@ class StudioStatusBar(QStatusBar):
         self.notices.append((time.strftime("%H:%M:%S"), level, message))
         del self.notices[:-HISTORY]
         self.notice_source = source
-        color = notice_colour(level, self.palette())
+        color = notice_colour(level)
         text = html.escape(message)
         self.notice_label.setText(f'<span style="color:{color}">{text}</span>' if color else text)
         self.notice_label.setToolTip(

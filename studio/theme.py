@@ -18,8 +18,10 @@ def is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
-def notice_colour(level: str, palette: QPalette) -> str:
-    """The colour of a warning or error text on this palette ("" for plain information)."""
+def notice_colour(level: str, palette: QPalette | None = None) -> str:
+    """The colour of a warning or error text on this palette (the application's unless given;
+    "" for plain information)."""
+    palette = palette if palette is not None else QGuiApplication.palette()
     return NOTICE_COLOURS[is_dark(palette)].get(level, "")
 
 

@@ -17,7 +17,7 @@ def rough_duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds} s"
     minutes = round(seconds / 60)
-    if minutes < 90:
+    if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -75,6 +75,7 @@ class TrainPanel(QWidget):
         )
         self.fork_label = QLabel()
         self.fork_label.setWordWrap(True)
+        self.fork_label.hide()
         self.fork_cancel = QPushButton("Don't fork")
         self.fork_cancel.hide()
         self.basic_form = QFormLayout()
@@ -100,12 +101,17 @@ class TrainPanel(QWidget):
         settings.addRow("Epochs", self.epochs)
         settings.addRow("Seed", self.seed)
         settings.addRow("Grid every", self.sample_every)
-        # A bar of its own: the window keeps it in view below the form when the form scrolls.
+        # A bar of its own: the window keeps it in view below the form when the form scrolls,
+        # with what a person reads before pressing Train (how long, what is forked).
         self.button_bar = QWidget()
-        buttons = QHBoxLayout(self.button_bar)
-        buttons.setContentsMargins(0, 0, 0, 0)
+        bar = QVBoxLayout(self.button_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.estimate, self.fork_label, self.fork_cancel):
+            bar.addWidget(widget)
+        buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
+        bar.addLayout(buttons)
         # Everything a run is made from; it shows (read-only) the settings of a run in training.
         self.form = QWidget()
         form_layout = QVBoxLayout(self.form)
@@ -120,9 +126,6 @@ class TrainPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.form)
-        layout.addWidget(self.estimate)
-        layout.addWidget(self.fork_label)
-        layout.addWidget(self.fork_cancel)
         layout.addWidget(self.button_bar)
         layout.addStretch(1)
 

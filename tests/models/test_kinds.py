@@ -42,6 +42,8 @@ def test_kind_steps_and_answers_in_the_right_shapes(kind, shape):
         out = model.sample(5)
         assert out.shape == (5, *shape) and float(out.min()) >= 0 and float(out.max()) <= 1
         assert model.make_noise(3).shape == (3, model.latent_dim)
+        if getattr(cls, "latent_layout", "vector") == "image":  # noise shaped like the images
+            assert model.latent_dim == shape[0] * shape[1] * shape[2]
     else:
         with pytest.raises(CapabilityError):
             model.sample(5)

@@ -182,7 +182,8 @@ class DiffusionSampling:
 
     @torch.inference_mode()
     def reconstruct(self, images: Tensor, steps: int | None = None) -> Tensor:
-        """Inversion then regeneration; without a step count, the quick `preview_steps` of
-        the training grids."""
-        steps = self.config.preview_steps if steps is None else steps
+        """Inversion then regeneration, both with `sampling_steps` unless told: what
+        `image-studio reconstruct` shows (the training grids pay for it too: 16 images, two
+        runs of that many steps, without guidance)."""
+        steps = self.config.sampling_steps if steps is None else steps
         return self.decode(self.encode(images, steps=steps), steps=steps, guidance=1.0)

@@ -89,8 +89,9 @@ class ViTConfig:
     )
     batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
     schedule: str = hyperparameter(
-        "warmup-cosine", "How the learning rate moves over the run: a linear-ish warm-up "
-        "then a cosine decay, or the cosine decay alone", choices=("warmup-cosine", "cosine"),
+        "warmup-cosine", "How the learning rate moves over the run: a warm-up from a 25th "
+        "of the peak, then a cosine decay; or the cosine decay alone",
+        choices=("warmup-cosine", "cosine"),
     )  # fmt: skip
     warmup: float = hyperparameter(
         0.1, "Share of the run spent warming the learning rate up", low=0.0, high=0.5,
@@ -104,8 +105,9 @@ class ViTConfig:
         "plain 4 x 4 patches", choices=STEMS,
     )  # fmt: skip
     patch_size: int = hyperparameter(
-        4, "Pixels per token side (the stem's stride)", low=2, high=8, advanced=True
-    )
+        4, "Pixels per token side (the stem's stride)", low=2, high=8, choices=(2, 4, 8),
+        advanced=True,
+    )  # fmt: skip
     dim: int = hyperparameter(96, "Width of each token", low=16, high=768)
     depth: int = hyperparameter(4, "Transformer blocks", low=1, high=24)
     heads: int = hyperparameter(4, "Attention heads per block (must divide dim)", low=1, high=16)

@@ -19,6 +19,7 @@ from models.cpu_share import CoreShare, sharing_enabled
 from models.data import DatasetError, ImageDataset
 from models.devices import describe_device, rng_state, set_rng_state
 from models.grids import make_grid, pair_grid, save_png, to_uint8
+from models.quality.monitor import QualityMonitor
 from models.runs import Run
 
 if TYPE_CHECKING:
@@ -296,6 +297,8 @@ class Loop:
         self.last_report = self.last_checkpoint = self.session_start
         self.rate: float | None = None
         self.share = None
+        self.quality = QualityMonitor(run, model, self.dataset, lambda: self.trainer.stopping,
+                                      self.elapsed, self.steps_per_epoch)  # fmt: skip
         if model.device.type == "cpu" and sharing_enabled():
             # Before Started, so the device it names has this run's share of the threads.
             self.share = CoreShare(run.path.parent, ALL_THREADS)
@@ -328,6 +331,9 @@ class Loop:
                     grid = self.samples()
                     if grid is not None:
                         yield grid
+                if self.quality.due(self.step):
+                    yield from self.flush()  # the steps before it come first in metrics.jsonl
+                    yield from self.quality.measure(self.step)
                 if time.perf_counter() - self.last_checkpoint > CHECKPOINT_INTERVAL:
                     yield from self.checkpoint()
                 if self.share is not None and self.share.due():

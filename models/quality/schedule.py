@@ -3,8 +3,9 @@
 auto   (the default) as often as a budget of the training time allows: each measurement
        is followed by at least 24 times its own cost in training, so measuring costs at
        most 4 % of the time (the studio promises 5 %), and never more often than every
-       MIN_GAP seconds; the first comes after FIRST_AFTER seconds of training, so a short
-       trial run never waits for a reference classifier to be trained
+       MIN_GAP seconds; the first comes after FIRST_AFTER seconds and FIRST_STEPS steps of
+       training, so a short trial run (or a tiny one on a busy machine) never waits for a
+       reference classifier to be trained
 500    every 500 steps
 30s    every 30 seconds of training (also 2m)
 off    never
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 BUDGET = 0.04  # share of the training time the automatic schedule spends measuring
 FIRST_AFTER = 30.0  # seconds of training before the first automatic measurement
+FIRST_STEPS = 500  # steps of this session before the first automatic measurement
 MIN_GAP = 15.0  # seconds of training between automatic measurements, at least
 DEFAULT = "auto"
 HELP = "auto (at most 4 % of the training time), off, a step count (500) or seconds (30s, 2m)"
@@ -53,11 +55,17 @@ class Schedule:
         self.clock = clock
         self.last_end = clock()
         self.gap = FIRST_AFTER if interval.mode == "auto" else interval.every
+        self.first_step: int | None = None  # the step this session started from
+        self.measurements = 0
 
     def due(self, step: int) -> bool:
         mode = self.interval.mode
         if mode == "steps":
             return step > 0 and step % int(self.interval.every) == 0
+        if self.first_step is None:
+            self.first_step = step - 1
+        if mode == "auto" and not self.measurements and step - self.first_step < FIRST_STEPS:
+            return False
         if mode in ("auto", "seconds"):
             return self.clock() - self.last_end >= self.gap
         return False
@@ -65,5 +73,6 @@ class Schedule:
     def measured(self, cost: float) -> None:
         """A measurement that took `cost` seconds (one-time preparation left out) just ended."""
         self.last_end = self.clock()
+        self.measurements += 1
         if self.interval.mode == "auto":
             self.gap = max(MIN_GAP, cost * (1 - BUDGET) / BUDGET)

@@ -181,9 +181,18 @@ class DiffusionSampling:
         return noise.flatten(1)
 
     @torch.inference_mode()
-    def reconstruct(self, images: Tensor, steps: int | None = None) -> Tensor:
+    def reconstruct(self, images: Tensor, steps: int | None = None, *, cancel=None,
+                    progress=None) -> Tensor:  # fmt: skip
         """Inversion then regeneration, both with `sampling_steps` unless told: what
         `image-studio reconstruct` shows (the training grids pay for it too: 16 images, two
         runs of that many steps, without guidance)."""
         steps = self.config.sampling_steps if steps is None else steps
-        return self.decode(self.encode(images, steps=steps), steps=steps, guidance=1.0)
+
+        def halves(offset: int):
+            if progress is None:
+                return None
+            return lambda done, total: progress(offset + done, 2 * total)
+
+        noise = self.encode(images, steps=steps, cancel=cancel, progress=halves(0))
+        return self.decode(noise, steps=steps, guidance=1.0, cancel=cancel,
+                           progress=halves(steps))  # fmt: skip

@@ -153,6 +153,12 @@ def test_long_sampling_stops_when_asked_and_reports_progress():
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     with pytest.raises(SamplingCancelled):
         model.encode(torch.rand(1, 1, 28, 28), steps=10, cancel=lambda: True)
+    with pytest.raises(SamplingCancelled):
+        model.reconstruct(torch.rand(1, 1, 28, 28), steps=10, cancel=lambda: True)
+    seen.clear()
+    model.reconstruct(torch.rand(1, 1, 28, 28), steps=2,
+                      progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # inversion, then regeneration
 
 
 def test_training_lowers_the_loss_and_the_average_follows():

@@ -389,3 +389,23 @@ def test_dark_theme_follows_the_system(qtbot, window):
         follower.apply(QtNS.ColorScheme.Light)
         app.styleHints().colorSchemeChanged.disconnect(follower.apply)
     assert not is_dark(app.palette())
+
+
+def test_a_kind_never_run_here_can_be_timed_before_train(qtbot, catalog):
+    from studio_helpers import WAIT_MS
+
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_catalog(catalog)
+    panel.show()
+    panel.kind.setCurrentIndex(panel.kind.findData("cnn"))
+    panel.set_hyperparameters({"batch_size": 64, "width": 4})
+    panel.epochs.setValue(30)
+    estimate = panel.estimate
+    assert "no earlier" in estimate.text() and estimate.time_button.isVisible()
+    qtbot.mouseClick(estimate.time_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "quick timing" in estimate.text(), timeout=WAIT_MS)
+    estimate.shutdown()
+    assert "for 30 epochs" in estimate.text() and not estimate.time_button.isVisible()
+    (speed,) = estimate.timed
+    assert speed.kind == "cnn" and speed.seconds_per_epoch > 0

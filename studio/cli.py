@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     from models.data import CHOICES
     from models.devices import DEVICE_CHOICES
+    from models.quality.schedule import HELP as QUALITY_EVERY
     from models.registry import DEFAULT_KIND, KINDS
     from studio.cli_sampling import add_sampling_options
 
@@ -38,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample-every", type=int, default=100, help="steps between sample grids")
+    train.add_argument("--quality-every", default="auto", metavar="WHEN", help="when the "
+                       f"quality of generated images is measured: {QUALITY_EVERY}")  # fmt: skip
     train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                        help="a hyperparameter; `image-studio kinds` lists them")  # fmt: skip
     train.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
@@ -98,6 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("-o", "--output", type=Path, required=True,
                          help=".npz of images (uint8 N x H x W [x C]) and their paths")  # fmt: skip
     rebuild.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    quality = commands.add_parser(
+        "quality", help="how good generated images are: FID, KID, precision, recall, classes"
+    )
+    quality.add_argument("run", nargs="?", help="a generative run whose samples are measured")
+    quality.add_argument("-n", type=int, default=2000, help="how many samples to draw")
+    quality.add_argument("--steps", type=int, help="sampling steps (kinds that sample in many)")
+    quality.add_argument("--images", type=Path, help="measure these instead: .npz of uint8 "
+                         "N x H x W [x C] (as `sample -o x.npz` writes)")  # fmt: skip
+    quality.add_argument("--dataset", help="the data --images are compared with")
+    quality.add_argument("--reference", metavar="RUN", help="a classifier run of the same data "
+                         "to measure with (default: the dataset's own, trained once)")  # fmt: skip
+    quality.add_argument("--seed", type=int, default=0)
+    quality.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    quality.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     runs = commands.add_parser("runs", help="list the runs, newest first")
     runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

@@ -66,6 +66,7 @@ def parse_settings(kind: str, pairs: list[str]) -> dict:
 
 
 def command_train(args: argparse.Namespace) -> int:
+    from models.quality.schedule import parse_interval
     from models.registry import model_class
     from models.training import Trainer, TrainRequest
 
@@ -81,7 +82,9 @@ def command_train(args: argparse.Namespace) -> int:
         device=args.device,
         runs_dir=runs_dir(args),
         sample_every=args.sample_every,
+        quality_every=args.quality_every,
     )
+    parse_interval(args.quality_every)  # a mistyped interval fails before the data loads
     return follow(Trainer(request))
 
 
@@ -260,6 +263,12 @@ def command_reconstruct(args: argparse.Namespace) -> int:
         np.savez_compressed(handle, images=images, paths=np.array(paths, dtype=str))
     print(f"wrote {len(kept)} reconstructions to {args.output}", file=sys.stderr)
     return 0
+
+
+def command_quality(args: argparse.Namespace) -> int:
+    from studio.cli_quality import command_quality as measure_quality
+
+    return measure_quality(args)
 
 
 def command_runs(args: argparse.Namespace) -> int:

@@ -58,10 +58,9 @@ def smoothing_note(label_smoothing: float, class_count: int) -> str:
         return ""
     target = 1.0 - label_smoothing + label_smoothing / class_count
     return (
-        f"Why not 100%? This classifier was trained with label smoothing {label_smoothing:g}: "
-        f"its target for the right class was {target:.0%}, the rest spread over the other "
-        f"{class_count - 1} classes. So a clean, unmistakable image scores around "
-        f"{target:.0%} (rarely above 95%), not 100%: compare rows with each other."
+        f"Why not 100%? This classifier was trained with label smoothing {label_smoothing:g}, "
+        f"which aims at {target:.0%} for the right class: a clean image scores about "
+        f"{target:.0%}, rarely above 95%."
     )
 
 

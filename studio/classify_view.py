@@ -83,7 +83,7 @@ class WrappedText(QStyledItemDelegate):
 
 
 # Column widths in pixels: every column beside the details at 1280 px, Notes taking the rest.
-COLUMN_WIDTHS = (150, 62, 84, 176, 80, 60)
+COLUMN_WIDTHS = (140, 62, 84, 160, 80, 60)
 FOLLOW_SLACK = 4  # pixels from the bottom that still count as "at the bottom"
 
 

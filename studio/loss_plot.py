@@ -52,6 +52,7 @@ OVERLAY_STYLES = (
 REDRAW_INTERVAL_MS = 200  # reports arrive at most ~10/s; 5 redraws/s look live and cost half
 MARKER_SIZE = 9
 LEFT_AXIS_WIDTH = 56  # pixels: room for the ticks and the axis label
+MIN_PLOT_HEIGHT = 100  # pixels
 
 
 def line_style(series: Series) -> tuple[Qt.PenStyle, str]:
@@ -116,7 +117,8 @@ class Pane:
         self.plot = pg.PlotWidget(background=None)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("left", unit.axis)
-        self.plot.setMinimumHeight(60)
+        # Room for the axis label written along it, and under the lowest plot for the steps.
+        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         # The same axis width on every plot keeps their steps one above the other.
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         # "x0.001" after "learning rate" would not fit beside a plot; its ticks say it.

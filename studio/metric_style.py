@@ -32,10 +32,10 @@ class Unit:
     log_scale: bool = False  # the "Log scale" box applies to it
 
 
-LOSS = Unit("loss", "loss", stretch=3, log_scale=True)
-PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=2)
-RATE = Unit("rate", "learning rate")
-QUALITY = Unit("quality", "quality", stretch=2, log_scale=True)
+LOSS = Unit("loss", "loss", stretch=4, log_scale=True)
+PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=3)
+RATE = Unit("rate", "learning rate", stretch=2)
+QUALITY = Unit("quality", "quality", stretch=3, log_scale=True)
 UNITS = (LOSS, PERCENT, RATE, QUALITY)  # top to bottom
 
 # Words in a metric's name that say its unit (matched against the name's "_"-separated parts).

@@ -122,7 +122,7 @@ def test_classify_table_says_why_a_clean_digit_tops_out_near_93(qtbot):
     model.set_classifier(info)
     model.append([result("/digits/seven.png", p=0.93)])
     tip = model.index(0, CONFIDENCE).data(Qt.ItemDataRole.ToolTipRole)
-    assert "label smoothing 0.1" in tip and "around 91%" in tip and "93.0%" in tip
+    assert "label smoothing 0.1" in tip and "about 91%" in tip and "93.0%" in tip
     details = RowDetails()
     qtbot.addWidget(details)
     details.show()
@@ -138,31 +138,29 @@ def test_classify_table_says_why_a_clean_digit_tops_out_near_93(qtbot):
 
 
 def test_classify_page_shows_folders_and_the_smoothing_note_for_a_real_run(
-    panel,
-    digits,
-    tmp_path,
-    qtbot,
-    cnn_run,  # noqa: F811 (fixtures imported above)
+    request, tmp_path, qtbot
 ):
     """From a classifier run trained by the engine: same-named files from two folders, the
     label smoothing its config holds said beside a selected row."""
     from models.runs import Run
 
-    images, labels = digits
+    # Fixtures of the Classify page's tests, asked for by name (imported above).
+    page, run_dir = request.getfixturevalue("panel"), request.getfixturevalue("cnn_run")
+    images, labels = request.getfixturevalue("digits")
     paths = save_digits(tmp_path / "left", images[:3], labels[:3])
     paths += save_digits(tmp_path / "right", images[3:6], labels[:3])  # the same names
-    panel.classify_paths([str(p) for p in paths])
-    qtbot.waitUntil(lambda: not panel._active, timeout=WAIT_MS)
-    model = panel.table.model()
+    page.classify_paths([str(p) for p in paths])
+    qtbot.waitUntil(lambda: not page._active, timeout=WAIT_MS)
+    model = page.table.model()
     assert model.rowCount() == 6
     folders = {model.index(row, FILE).data(FOLDER_ROLE) for row in range(6)}
     assert folders == {str(tmp_path / "left"), str(tmp_path / "right")}
-    panel.table.selectRow(0)
-    smoothing = Run.open(cnn_run).config["hyperparameters"]["label_smoothing"]
+    page.table.selectRow(0)
+    smoothing = Run.open(run_dir).config["hyperparameters"]["label_smoothing"]
     assert smoothing > 0
-    assert panel.details.smoothing.isVisibleTo(panel.details)
-    assert f"label smoothing {smoothing:g}" in panel.details.smoothing.text()
+    assert page.details.smoothing.isVisibleTo(page.details)
+    assert f"label smoothing {smoothing:g}" in page.details.smoothing.text()
     tip = model.index(0, CONFIDENCE).data(Qt.ItemDataRole.ToolTipRole)
     assert f"label smoothing {smoothing:g}" in tip
-    panel.tasks.cancel("nearest")
-    qtbot.waitUntil(lambda: not panel.tasks.is_pending("nearest"), timeout=WAIT_MS)
+    page.tasks.cancel("nearest")
+    qtbot.waitUntil(lambda: not page.tasks.is_pending("nearest"), timeout=WAIT_MS)

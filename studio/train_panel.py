@@ -6,10 +6,9 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,11 +21,10 @@ from superqt import QCollapsible
 
 from models.eta import PastSpeed
 from models.hyperparameters import FieldInfo
+from studio.dataset_chooser import DatasetChooser, dropped_folder
 from studio.form_fields import INT_LIMIT, field_widget
 from studio.train_estimate import DurationEstimate
 
-FOLDER_ITEM = "__folder__"
-ARCHIVE_ITEM = "__npz__"
 DEFAULT_SEED, DEFAULT_SAMPLE_EVERY = 0, 100
 
 
@@ -45,14 +43,13 @@ class TrainPanel(QWidget):
         self.fork_path: str | None = None
         self.busy = False
         self.state = "idle"
-        self._last_dataset_index = 0
         self._kind_key: str | None = None
         # The form as a person left it, while it shows a fork's or a training run's settings:
         # those are never the next run's defaults (they are put back when the run starts/ends).
         self.saved_form: dict[str, Any] | None = None
         self.setAcceptDrops(True)  # a folder of images dropped here becomes the dataset
 
-        self.dataset = QComboBox()
+        self.dataset = DatasetChooser()
         self.kind = QComboBox()
         self.device = QComboBox()
         self.seed = QSpinBox()
@@ -129,7 +126,6 @@ class TrainPanel(QWidget):
         layout.addWidget(self.button_bar)
         layout.addStretch(1)
 
-        self.dataset.currentIndexChanged.connect(self._dataset_chosen)
         self.kind.currentIndexChanged.connect(self._kind_chosen)
         self.train_button.clicked.connect(self.press_train)
         self.pause_button.clicked.connect(self.press_pause)
@@ -145,19 +141,7 @@ class TrainPanel(QWidget):
     def set_catalog(self, catalog, remembered: dict[str, Any] | None = None) -> None:
         """Called once the engine is imported (off the GUI thread) with what it offers."""
         self.catalog = catalog
-        self.dataset.blockSignals(True)
-        for info in catalog.datasets:
-            self.dataset.addItem(info.title, info.name)
-            self.dataset.setItemData(self.dataset.count() - 1, info.description, Qt.ToolTipRole)
-        self.dataset.addItem("Folder of images...", FOLDER_ITEM)
-        self.dataset.addItem("NumPy archive (.npz)...", ARCHIVE_ITEM)
-        self.dataset.setItemData(
-            self.dataset.count() - 1,
-            "One .npz file with x_train, y_train, x_test, y_test (uint8 images, integer "
-            "labels) and optionally classes, as Keras saves its datasets",
-            Qt.ToolTipRole,
-        )
-        self.dataset.blockSignals(False)
+        self.dataset.set_datasets(catalog.datasets)
         self.kind.blockSignals(True)
         for info in catalog.kinds.values():
             self.kind.addItem(info.title, info.kind)
@@ -245,68 +229,20 @@ class TrainPanel(QWidget):
 
     # --- datasets -----------------------------------------------------------------------
     def select_dataset(self, name: str) -> None:
-        if name.startswith("folder:"):
-            self.add_folder(name.removeprefix("folder:"))
-        elif name.startswith("npz:"):
-            self.add_archive(name.removeprefix("npz:"))
-        else:
-            self._select(self.dataset, name)
-        self._last_dataset_index = self.dataset.currentIndex()
+        self.dataset.select(name)
 
     def add_folder(self, folder: str | Path) -> None:
-        name = f"folder:{folder}"
-        index = self.dataset.findData(name)
-        if index < 0:
-            index = max(self.dataset.findData(FOLDER_ITEM), 0)
-            self.dataset.insertItem(index, f"Folder: {Path(folder).name}", name)
-            self.dataset.setItemData(index, str(folder), Qt.ToolTipRole)
-        self.dataset.setCurrentIndex(index)
-
-    def add_archive(self, path: str | Path) -> None:
-        name = f"npz:{path}"
-        index = self.dataset.findData(name)
-        if index < 0:
-            index = max(self.dataset.findData(FOLDER_ITEM), 0)
-            self.dataset.insertItem(index, f"Archive: {Path(path).name}", name)
-            self.dataset.setItemData(index, str(path), Qt.ToolTipRole)
-        self.dataset.setCurrentIndex(index)
-
-    def _dataset_chosen(self, index: int) -> None:
-        if self.dataset.itemData(index) == ARCHIVE_ITEM:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "NumPy archive (x_train, y_train, x_test, y_test)", "",
-                "NumPy archives (*.npz)",
-            )  # fmt: skip
-            if path:
-                self.add_archive(path)
-            else:
-                self.dataset.setCurrentIndex(self._last_dataset_index)
-            return
-        if self.dataset.itemData(index) != FOLDER_ITEM:
-            self._last_dataset_index = index
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Folder of images (sub-folders = classes)")
-        if folder:
-            self.add_folder(folder)
-        else:
-            self.dataset.setCurrentIndex(self._last_dataset_index)
+        self.dataset.add_folder(folder)
 
     def dragEnterEvent(self, event) -> None:
-        if self._dropped_folder(event) is not None:
+        if dropped_folder(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        folder = self._dropped_folder(event)
+        folder = dropped_folder(event)
         if folder is not None:
             self.add_folder(folder)
             event.acceptProposedAction()
-
-    @staticmethod
-    def _dropped_folder(event) -> str | None:
-        for url in event.mimeData().urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).is_dir():
-                return url.toLocalFile()
-        return None
 
     # --- what was chosen ----------------------------------------------------------------
     def hyperparameters(self) -> dict[str, Any]:

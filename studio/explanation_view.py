@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
 
 from studio.classify_table import pixmap_of
 
-SIDE = 140
+SIDE = 112  # a little smaller than the model input above it: the details pane must fit 720 px
 
 
 class ExplanationView(QGroupBox):

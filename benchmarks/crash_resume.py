@@ -15,7 +15,10 @@ Ends with one line of name=value pairs: kills, hook_kills, random_kills, early_f
 steps, identical (1 or 0), max_abs_diff, metrics_duplicates, seconds. Exit status 1 when the
 weights differ.
 
-    python benchmarks/crash_resume.py [--kills 8] [--epochs 3] [--seed 3]
+    python benchmarks/crash_resume.py [--kills 8] [--epochs 3] [--seed 3] [--train-images N]
+
+`--train-images N` trains on the first N training digits of mnist-5k (and tests on the next
+fifth as many): an epoch of N / 64 steps, for a machine too busy for the whole set.
 """
 
 from __future__ import annotations
@@ -100,11 +103,29 @@ def kill_at_random(process: subprocess.Popen, runs: Path, train_seconds: float,
     return True
 
 
+def digits_subset(count: int, folder: Path) -> str:
+    """The first `count` training digits of mnist-5k (and count / 5 more to test on), as an
+    npz: dataset."""
+    import numpy as np
+
+    from models.data import load_mnist_5k
+
+    data = load_mnist_5k()
+    test = max(count // 5, 64)
+    images = data.train_images[: count + test, 0].numpy()
+    labels = data.train_labels[: count + test].numpy()
+    path = folder / "digits.npz"
+    np.savez(path, x_train=images[:count], y_train=labels[:count], x_test=images[count:],
+             y_test=labels[count:])  # fmt: skip
+    return f"npz:{path}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--train-images", type=int, default=0, help="0: all of mnist-5k")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     began = time.perf_counter()
@@ -112,6 +133,8 @@ def main() -> None:
              "--sample-every", "1000", "--set", "batch_size=64", "--set", "width=8"]  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         whole, parts = Path(folder, "whole"), Path(folder, "parts")
+        if args.train_images:
+            train += ["--dataset", digits_subset(args.train_images, Path(folder))]
         if finish(start(["--runs-dir", whole, *train])) != 0:
             raise SystemExit("the uninterrupted run did not finish")
         (whole_run,) = whole.iterdir()

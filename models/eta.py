@@ -6,11 +6,12 @@ Plain Python: the studio's status bar and Train panel use it, and so can a comma
 
 from __future__ import annotations
 
-import json
 import math
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+from models.run_files import CONFIG_LIMIT, STATUS_LIMIT, read_json
 
 ETA_WINDOW = 60.0  # seconds of steps the rate is measured over
 
@@ -68,8 +69,9 @@ class PastSpeed:
 def past_speed(run_dir: Path) -> PastSpeed | None:
     """The pace of a run folder from its config.json and status.json (no metrics read)."""
     try:
-        config = json.loads((run_dir / "config.json").read_text())
-        status = json.loads((run_dir / "status.json").read_text())
+        # Any folder of the runs folder is read: a FIFO or a device there must not hang this.
+        config = read_json(run_dir / "config.json", CONFIG_LIMIT)
+        status = read_json(run_dir / "status.json", STATUS_LIMIT)
         epochs = int(config["training"]["epochs"])
         total, step = int(status["total_steps"]), int(status["step"])
         elapsed = float(status["elapsed"])

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import socket
 import sys
 import time
 from pathlib import Path
 
+from models.run_files import STATUS_LIMIT, read_json
 from models.runs import RunError, now_iso
 
 LOCK_FILE = "training.lock"
@@ -65,7 +65,7 @@ def _open_lock_file(folder: Path) -> int:
 def holder(folder: Path) -> str:
     """Who trains the run, in words, as its holder file says."""
     try:
-        found = json.loads((Path(folder) / HOLDER_FILE).read_text())
+        found = read_json(Path(folder) / HOLDER_FILE, STATUS_LIMIT)
         return f"process {int(found['pid'])} on {found['host']} (since {found['since']})"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"

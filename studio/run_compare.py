@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from models.run_files import CONFIG_LIMIT, read_json
+
 SECTIONS = ("kind", "dataset", "hyperparameters", "training", "device", "parent")
 MISSING = "–"
 
@@ -51,7 +53,7 @@ def compare(configs: list[dict[str, Any]]) -> list[tuple[str, list[str], bool]]:
 
 def read_config(path: str) -> dict[str, Any]:
     try:
-        value = json.loads((Path(path) / "config.json").read_text())
+        value = read_json(Path(path) / "config.json", CONFIG_LIMIT)  # a FIFO must not hang
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -3,6 +3,8 @@ no hang, no traceback; the bad folders are listed as damaged and refused in one 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from studio.cli import main
@@ -100,3 +102,16 @@ def test_the_good_run_and_one_with_an_unreadable_status_still_classify(hostile, 
         code, out, err = run_cli(capsys, runs_dir, "classify", name, dataset)
         assert code == 0, err
         assert len(out.splitlines()) == 24
+
+
+def test_past_speeds_and_a_lock_holder_are_read_without_hanging(hostile, tmp_path):
+    from models.eta import past_speeds
+    from models.run_lock import HOLDER_FILE, holder
+
+    runs_dir, _, _ = hostile
+    os.mkfifo(tmp_path / HOLDER_FILE)
+    with Watchdog(runs_dir).watching() as dog, Watchdog(tmp_path).watching() as holder_dog:
+        names = {speed.run_name for speed in past_speeds(runs_dir)}
+        assert holder(tmp_path) == "another process"
+    assert not dog.fired and not holder_dog.fired
+    assert "good" in names and not names & {"fifo-config", "zero-config", "deep-config"}

@@ -36,3 +36,13 @@ def test_a_damaged_run_is_listed_with_its_reason(qtbot, tmp_path):
     assert shown["pipe"] == "damaged: config.json is a FIFO (named pipe), not a regular file"
     assert shown["words"].startswith("damaged: config.json: dataset.class_names must be")
     assert rows[0].text(0) == "good"  # damaged ones come last
+
+
+def test_comparing_a_run_whose_config_is_a_fifo_reads_nothing(tmp_path):
+    from studio.run_compare import read_config
+    from tests.models.hostile_runs import Watchdog
+
+    os.mkfifo(tmp_path / "config.json")
+    with Watchdog(tmp_path).watching() as dog:
+        assert read_config(str(tmp_path)) == {}
+    assert not dog.fired

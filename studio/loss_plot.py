@@ -36,6 +36,7 @@ from studio.metric_style import (
     axis_label,
     base_name,
     colour_of,
+    legend_name,
     symbol_of,
     unit_of,
 )
@@ -52,7 +53,7 @@ OVERLAY_STYLES = (
 REDRAW_INTERVAL_MS = 200  # reports arrive at most ~10/s; 5 redraws/s look live and cost half
 MARKER_SIZE = 9
 LEFT_AXIS_WIDTH = 56  # pixels: room for the ticks and the axis label
-MIN_PLOT_HEIGHT = 100  # pixels
+MIN_PLOT_HEIGHT = 80  # pixels
 
 
 def line_style(series: Series) -> tuple[Qt.PenStyle, str]:
@@ -125,8 +126,10 @@ class Pane:
         self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key)
         if x_link is not None:
             self.plot.setXLink(x_link)  # one zoom or pan moves every plot along the steps
-        # Heights follow the units' stretch factors, not the plots' size hints.
+        # Heights follow the units' stretch factors, not the plots' size hints; a policy that
+        # ignores size hints ignores the children's minimums too, so it is set here.
         self.widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.widget.setMinimumHeight(MIN_PLOT_HEIGHT + self.legend.fontMetrics().height())
         layout = QVBoxLayout(self.widget)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -317,10 +320,13 @@ class LossPlot(QWidget):
                 pane.looks = looks
                 pane.widget.setVisible(looks[0])
                 pane.plot.setLabel("left", looks[1])
+                # The plots share their steps: only the lowest draws that axis, the others
+                # give its height to their curves.
                 item = pane.plot.getPlotItem()
                 if bottom is None:
-                    item.showLabel("bottom", False)
+                    item.hideAxis("bottom")
                 else:
+                    item.showAxis("bottom")
                     item.setLabel("bottom", bottom)
             pane.set_legend(self._legend(pane))
         overlaid = any(s.index for s in self.series.values())
@@ -333,10 +339,10 @@ class LossPlot(QWidget):
         for name in pane.metrics:
             colour = colour_of(name)
             if any(name in s.train for s in self.series.values()):
-                entries.append(swatch(colour, "━━", name))
+                entries.append(swatch(colour, "━━", legend_name(name)))
             test = f"test_{name}"
             if any(test in s.test for s in self.series.values()):
-                entries.append(swatch(colour, symbol_of(name)[1], test))
+                entries.append(swatch(colour, symbol_of(name)[1], legend_name(test)))
         return entries
 
     def _show_hint(self) -> None:

@@ -34,7 +34,7 @@ class Unit:
 
 LOSS = Unit("loss", "loss", stretch=4, log_scale=True)
 PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=3)
-RATE = Unit("rate", "learning rate", stretch=2)
+RATE = Unit("rate", "rate", stretch=2)  # short: its plot is the lowest; the legend says more
 QUALITY = Unit("quality", "quality", stretch=3, log_scale=True)
 UNITS = (LOSS, PERCENT, RATE, QUALITY)  # top to bottom
 
@@ -65,6 +65,15 @@ def _index(metric: str, count: int) -> int:
     if name in KNOWN_METRICS:
         return KNOWN_METRICS.index(name) % count
     return zlib.crc32(name.encode("utf-8")) % count  # stable across sessions, unlike hash()
+
+
+# Abbreviations a legend spells out.
+SPELLED_OUT = {"lr": "learning rate"}
+
+
+def legend_name(metric: str) -> str:
+    prefix = TEST_PREFIX if metric.startswith(TEST_PREFIX) else ""
+    return prefix + SPELLED_OUT.get(base_name(metric), base_name(metric))
 
 
 def colour_of(metric: str) -> str:

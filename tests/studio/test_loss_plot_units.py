@@ -68,7 +68,8 @@ def test_loss_plot_accuracy_has_its_own_axis_and_colour(qtbot):
     assert items[("train", "lr")].getViewBox() is rate_view
     assert panes[LOSS.key].plot.getAxis("left").labelText == "loss"
     assert panes[PERCENT.key].plot.getAxis("left").labelText == "accuracy (%)"
-    assert panes[RATE.key].plot.getAxis("left").labelText == "learning rate"
+    assert panes[RATE.key].plot.getAxis("left").labelText == "rate"
+    assert "learning rate" in panes[RATE.key].legend.text()
     for key in (LOSS.key, PERCENT.key, RATE.key):
         assert panes[key].widget.isVisibleTo(plot)
     assert not panes[QUALITY.key].widget.isVisibleTo(plot)  # nothing of that unit yet
@@ -88,7 +89,7 @@ def test_loss_plot_accuracy_has_its_own_axis_and_colour(qtbot):
     assert loss_symbol != accuracy_symbol
     # Only the lowest plot names the horizontal axis; the x axes move together.
     assert panes[RATE.key].plot.getPlotItem().getAxis("bottom").label.isVisible()
-    assert not panes[LOSS.key].plot.getPlotItem().getAxis("bottom").label.isVisible()
+    assert not panes[LOSS.key].plot.getPlotItem().getAxis("bottom").isVisible()
     assert percent_view.linkedView(pg.ViewBox.XAxis) is loss_view
 
 

@@ -356,8 +356,9 @@ class Loop:
             # Stopped while paused for a non-finite loss: the weights since the last good
             # checkpoint are not worth keeping, even where they happen to be finite.
             message = f"{message}; {self.kept()} (the loss was not finite)"
-        elif self.saved_step != self.step and self.disk_full_at != self.step:
-            yield from self.checkpoint()
+        elif self.saved_step != self.step:
+            if self.disk_full_at != self.step:  # not refused a moment ago for lack of space
+                yield from self.checkpoint()
             while self.disk_full_at == self.step and not self.trainer.stopping:
                 yield from self.wait_while_paused()  # until there is space again
                 if not self.trainer.stopping:

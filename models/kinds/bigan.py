@@ -55,8 +55,8 @@ class BiGANConfig:
         16, "Channels of the networks' widest layer / 4", low=8, high=256, advanced=True
     )
     ema_decay: float = hyperparameter(
-        0.995, "Images come from moving averages of the generator's and the encoder's weights "
-        "with this decay (0 uses the live networks)", low=0.0, high=0.9999, advanced=True,
+        0.995, "Images come from a moving average of the generator's weights with this decay "
+        "(0 uses the live generator)", low=0.0, high=0.9999, advanced=True,
     )  # fmt: skip
     beta1: float = hyperparameter(
         0.5, "Adam β1; 0.5 keeps the adversarial game stable", low=0.0, high=0.99, advanced=True
@@ -134,8 +134,11 @@ class BiGAN(ClassCodedLatent, ImageModel):
         )
         for net in (self.generator, self.encoder, self.discriminator):
             net.apply(init_dcgan)
+        # The generator is averaged, the encoder is not: an average of encoders drifting
+        # apart shrinks their codes off the prior (half its spread after 700 steps on
+        # mnist-5k), and the judge classifier then read 35 % of the reconstructions as their
+        # digit instead of 89 % with the live encoder.
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
-        self.encoder_ema = copy.deepcopy(self.encoder).requires_grad_(False)
         betas = (config.beta1, 0.999)
         fused = fused_optimizer(self.device)
         # Generator and encoder play on the same side of the game: one optimiser.
@@ -153,7 +156,6 @@ class BiGAN(ClassCodedLatent, ImageModel):
             "encoder": self.encoder,
             "discriminator": self.discriminator,
             "generator_ema": self.generator_ema,
-            "encoder_ema": self.encoder_ema,
         }
 
     def optimizers(self) -> dict:
@@ -162,8 +164,7 @@ class BiGAN(ClassCodedLatent, ImageModel):
     def train_mode(self, training: bool) -> None:
         for net in (self.generator, self.encoder, self.discriminator):
             net.train(training)
-        self.generator_ema.train(False)  # only ever used for images and codes
-        self.encoder_ema.train(False)
+        self.generator_ema.train(False)  # only ever sampled from
 
     def train_step(self, batch: Batch) -> dict[str, float]:
         real = batch.images * 2 - 1
@@ -200,7 +201,6 @@ class BiGAN(ClassCodedLatent, ImageModel):
             loss_ge = loss_ge + reading
         if d_ok and finite_step(self.opt_ge, loss_ge, inputs=self.generator_encoder):
             update_ema(self.generator_ema, self.generator, self.config.ema_decay)
-            update_ema(self.encoder_ema, self.encoder, self.config.ema_decay)
         else:
             self.opt_ge.zero_grad(set_to_none=True)
         return {
@@ -257,7 +257,7 @@ class BiGAN(ClassCodedLatent, ImageModel):
     def encode(self, images: Tensor) -> Tensor:
         """Latents of images in [0, 1]: the noise the generator would need, and (conditional)
         the one-hot code of the class the encoder reads."""
-        noise, logits = self.encoder_ema(images.to(self.device) * 2 - 1)
+        noise, logits = self.encoder(images.to(self.device) * 2 - 1)
         if logits is None:
             return noise
         return self.with_class(noise, logits.argmax(1))

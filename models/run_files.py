@@ -55,7 +55,7 @@ def read_json(path: str | os.PathLike, limit: int) -> Any:
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise RunFileError(f"{path} is not valid JSON ({_first_line(exc)})") from None
+        raise RunFileError(f"{path} cannot be read as JSON ({_first_line(exc)})") from None
 
 
 def read_json_object(path: str | os.PathLike, limit: int) -> dict[str, Any]:

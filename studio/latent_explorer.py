@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from models.kind_description import LATENT_SPACE
 from models.runs import Run, RunError, list_runs
 from studio import latent_jobs
 from studio.latent_arithmetic import ArithmeticTool
@@ -32,13 +33,10 @@ from studio.latent_sliders import SlidersTool
 from studio.model_tasks import ModelTasks
 from studio.theme import notice_colour
 
-EXPLORABLE = "GENERATE"  # the capability a run needs to have a latent space to explore
-
 
 def explorable_titles(catalog) -> str:
-    """The kinds ("VAE or DCGAN") that have a latent space, from the catalog."""
-    titles = [k.title for k in catalog.kinds.values() if EXPLORABLE in k.capabilities]
-    return " or ".join(titles) if len(titles) < 3 else ", ".join(titles[:-1]) + " or " + titles[-1]
+    """The titles of the kinds that have a latent space, from the catalog's descriptions."""
+    return catalog.titles_with(LATENT_SPACE)
 
 
 def no_run_text(catalog) -> str:
@@ -140,7 +138,7 @@ class LatentExplorer(QWidget):
             except (RunError, KeyError, OSError, TypeError, ValueError):
                 return False
         info = self.catalog.kinds.get(kind)
-        return info is not None and EXPLORABLE in info.capabilities
+        return info is not None and info.has(LATENT_SPACE)
 
     def refresh(self) -> None:
         """List the runs that have a latent space (every run until the catalog is known)."""

@@ -22,6 +22,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QPointF, QSetti
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
+from models.kind_description import CLASSIFIER, ENCODER, LATENT_SPACE
+
 ORGANIZATION = "image-studio-screenshots"  # not app.ORGANIZATION: a scope of its own
 APPLICATION = "Image Studio"
 SETTINGS_FILE = "settings.ini"
@@ -33,18 +35,21 @@ class Plan:
     """What to train before the pictures are taken. The defaults finish in about 20 s on two
     CPU cores and still give digits a person recognises; the tests pass a tinier plan."""
 
-    vae_hyperparameters: dict[str, Any] = field(
+    # Each picture's run is of the first registered kind that plays a role: a generator with
+    # an encoder (samples, reconstructions and the latent pages), one without (a GAN's grids in
+    # the runs table) and a classifier (the Classify page and the accuracy curves).
+    encoder_hyperparameters: dict[str, Any] = field(
         default_factory=lambda: {"batch_size": 64, "width": 8, "hidden": 64, "latent_dim": 16}
     )
-    vae_epochs: int = 3
-    dcgan_hyperparameters: dict[str, Any] = field(
+    encoder_epochs: int = 3
+    generator_hyperparameters: dict[str, Any] = field(
         default_factory=lambda: {"batch_size": 64, "width": 8, "latent_dim": 32}
     )
-    dcgan_epochs: int = 1
-    cnn_hyperparameters: dict[str, Any] = field(
+    generator_epochs: int = 1
+    classifier_hyperparameters: dict[str, Any] = field(
         default_factory=lambda: {"batch_size": 64, "width": 8, "learning_rate": 0.1}
     )
-    cnn_epochs: int = 2
+    classifier_epochs: int = 2
     sample_every: int = 20
     width: int = 1280
     height: int = 720  # a common laptop screen: everything must fit it
@@ -130,12 +135,16 @@ def render(
         )
         if failures:
             raise ScreenshotError(f"the engine did not load: {failures[0]}")
-        # A GAN and a classifier first, so the runs panel lists every kind and the Classify
-        # page has a model; the VAE last stays on show, as it draws both samples and
-        # reconstructions, and its latent space is the one explored.
-        _train(window, "dcgan", plan.dcgan_hyperparameters, plan.dcgan_epochs, plan)
-        _train(window, "cnn", plan.cnn_hyperparameters, plan.cnn_epochs, plan)
-        _train(window, "vae", plan.vae_hyperparameters, plan.vae_epochs, plan)
+        # A generator and a classifier first, so the runs panel lists several kinds and the
+        # Classify page has a model; the encoding generator last stays on show, as it draws
+        # both samples and reconstructions, and its latent space is the one explored.
+        catalog = window.train_panel.catalog
+        generator = kind_playing(catalog, LATENT_SPACE, without=ENCODER)
+        _train(window, generator, plan.generator_hyperparameters, plan.generator_epochs, plan)
+        classifier = kind_playing(catalog, CLASSIFIER)
+        _train(window, classifier, plan.classifier_hyperparameters, plan.classifier_epochs, plan)
+        encoder = kind_playing(catalog, ENCODER)
+        _train(window, encoder, plan.encoder_hyperparameters, plan.encoder_epochs, plan)
         window.runs_panel.refresh()
         window.loss_plot.redraw()
         pause(200)  # layouts and the plot settle; the grids rescale to their labels
@@ -171,7 +180,7 @@ def _classifier_curves(window, plan: Plan, _digits: Path) -> None:
 
 
 def _latent_space(window, plan: Plan, _digits: Path) -> None:
-    """The VAE just trained, on the Latent space page: an interpolation strip."""
+    """The encoding run just trained, on the Latent space page: an interpolation strip."""
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
     wait_until(lambda: page.info is not None, plan.timeout, "the latent space page to load")
@@ -202,7 +211,7 @@ def _latent_map(window, plan: Plan, _digits: Path) -> None:
 
 
 def _classify(window, plan: Plan, digits: Path) -> None:
-    """A handful of digit files classified by the CNN, one of them selected."""
+    """A handful of digit files classified by the classifier run, one of them selected."""
     panel = window.classify_panel
     window.pages.setCurrentWidget(panel)
     if panel.run_dir() is None:
@@ -254,6 +263,14 @@ def write_digit_files(folder: Path) -> list[Path]:
             picture = Image.fromarray(image)
         picture.save(path)
     return paths
+
+
+def kind_playing(catalog, role: str, without: str | None = None) -> str:
+    """The first registered kind that plays `role` (and not `without`), from the catalog."""
+    for name, info in catalog.kinds.items():
+        if info.has(role) and not (without and info.has(without)):
+            return name
+    raise ScreenshotError(f"no model kind plays the role {role!r}")
 
 
 def _train(window, kind: str, hyperparameters: dict[str, Any], epochs: int, plan: Plan) -> None:

@@ -345,7 +345,7 @@ def test_a_run_that_does_not_classify_is_offered_but_not_chosen(
     # With no classifier in the runs folder, the panel says so instead of taking the VAE.
     assert panel.classifier.count() == 2 and panel.run_dir() is None
     assert panel.classifier.currentText() == NO_CLASSIFIER
-    assert "Train a CNN" in panel.message.text()
+    assert "Train a classifier" in panel.message.text()
     assert not [m for _, level, m in window.status.notices if level == "error"]
     # Chosen on purpose, it is refused with a reason, and files are not classified with it.
     panel.classifier.setCurrentIndex(0)

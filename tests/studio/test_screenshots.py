@@ -9,12 +9,12 @@ from studio.screenshots import SHOTS, Plan, render
 
 # Enough to draw curves and save a grid or two; the README's pictures use the default plan.
 TINY_PLAN = Plan(
-    vae_hyperparameters=dict(TINY),
-    vae_epochs=1,
-    dcgan_hyperparameters={"batch_size": 64, "width": 4, "latent_dim": 8},
-    dcgan_epochs=1,
-    cnn_hyperparameters={"batch_size": 64, "width": 4, "learning_rate": 0.1},
-    cnn_epochs=1,
+    encoder_hyperparameters=dict(TINY),
+    encoder_epochs=1,
+    generator_hyperparameters={"batch_size": 64, "width": 4, "latent_dim": 8},
+    generator_epochs=1,
+    classifier_hyperparameters={"batch_size": 64, "width": 4, "learning_rate": 0.1},
+    classifier_epochs=1,
     sample_every=35,
     timeout=600.0,
 )

@@ -92,6 +92,7 @@ def test_a_killed_run_reads_as_interrupted_and_its_leftovers_are_cleared(trained
     leftovers = [run.path / ".status.json.1a2b3c4d.tmp",
                  run.path / "samples" / ".step-000010.png.1a2b3c4d.tmp"]  # fmt: skip
     for path in leftovers:
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"half")
     (run.path / checkpoint.STAGING).mkdir()
     (run.path / checkpoint.STAGING / "weights.safetensors").write_bytes(b"half")

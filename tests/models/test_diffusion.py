@@ -159,6 +159,9 @@ def test_long_sampling_stops_when_asked_and_reports_progress():
     model.reconstruct(torch.rand(1, 1, 28, 28), steps=2,
                       progress=lambda done, total: seen.append((done, total)))  # fmt: skip
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # inversion, then regeneration
+    seen.clear()  # unasked, the quick preview steps: the training grids reconstruct this way
+    model.reconstruct(torch.rand(1, 1, 28, 28), progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (2 * model.config.preview_steps,) * 2
 
 
 def test_training_lowers_the_loss_and_the_average_follows():

@@ -1,4 +1,4 @@
-"""Command-line sampling for kinds that draw an image in many network passes (diffusion): the
+"""Command-line sampling for kinds that draw an image in many network passes (denoising): the
 options they take, a progress bar over the steps, Ctrl-C that stops between two steps, and the
 denoising trajectory written as a GIF or a PNG strip.
 

@@ -92,7 +92,7 @@ def test_a_missing_or_foreign_folder_is_a_clear_error(tmp_path):
     bad = tmp_path / "badconfig"
     bad.mkdir()
     (bad / "config.json").write_text("{not json")
-    with pytest.raises(RunError, match="is not valid JSON"):
+    with pytest.raises(RunError, match=r"config\.json .*JSON"):
         Run.open(bad)
 
 

@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample-every", type=int, default=100, help="steps between sample grids")
+    # argparse formats help with %, so the schedule's "4 %" must be escaped.
+    quality_help = QUALITY_EVERY.replace("%", "%%")
     train.add_argument("--quality-every", default="auto", metavar="WHEN", help="when the "
-                       f"quality of generated images is measured: {QUALITY_EVERY}")  # fmt: skip
+                       f"quality of generated images is measured: {quality_help}")  # fmt: skip
     train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                        help="a hyperparameter; `image-studio kinds` lists them")  # fmt: skip
     train.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

@@ -184,6 +184,7 @@ def command_interpolate(args: argparse.Namespace) -> int:
     print(f"wrote a {args.steps}-step {args.path} strip to {args.output}")
     return 0
 
+
 def command_denoise(args: argparse.Namespace) -> int:
     from studio.cli_sampling import command_denoise as write_denoising
 

@@ -174,7 +174,7 @@ def command_interpolate(args: argparse.Namespace) -> int:
     if args.labels:
         pair = torch.tensor([class_index(model, n) for n in args.labels])
         if model.latent_classes(ends) is None:
-            # The class is not part of the latent (diffusion noise): blend it along the path.
+            # The class is not part of the latent (image-shaped noise): blend it along the path.
             one_hot = torch.nn.functional.one_hot(pair, len(model.class_names)).float()
             labels = path(one_hot[0], one_hot[1], args.steps, "lerp")
         else:

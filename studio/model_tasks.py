@@ -65,6 +65,7 @@ class ModelTasks(QObject):
         self._closing = False
         self._cache: dict[str, Any] = {}  # touched only by the worker thread
         self._worker = None
+        self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()
 
@@ -105,6 +106,9 @@ class ModelTasks(QObject):
         while self._worker is not None and time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
             self._done.wait(0.01)
+        # `finished` reaches the GUI thread a moment before the thread itself has returned.
+        if self._worker is None and self._thread is not None:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
         return self._worker is None
 
     def _ensure_worker(self) -> None:
@@ -119,7 +123,7 @@ class ModelTasks(QObject):
         worker.finished.connect(self._finished)
         self._worker = worker
         self.busy_changed.emit(True)
-        start_on_own_thread(worker, f"model-jobs-{id(self):x}")
+        self._thread = start_on_own_thread(worker, f"model-jobs-{id(self):x}")
 
     def _dispatch(self, message: tuple) -> None:
         what, name, value = message

@@ -92,6 +92,10 @@ def wait_for(owner, timeout: float) -> bool:
         # Clicks are held back: a Train pressed while the window closes must not start a run.
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
         owner._done.wait(0.01)
+    # `finished` reaches the GUI thread a moment before the worker's thread has returned.
+    thread = getattr(owner, "_thread", None)
+    if not owner.busy and thread is not None:
+        thread.join(max(0.0, deadline - time.monotonic()))
     return not owner.busy
 
 
@@ -104,6 +108,7 @@ class CatalogLoader(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._worker = None
+        self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()
 
@@ -114,7 +119,7 @@ class CatalogLoader(QObject):
         worker.errored.connect(lambda exc: self.failed.emit(f"{type(exc).__name__}: {exc}"))
         worker.finished.connect(self._finished)
         self._worker = worker  # keep a reference until it is done
-        start_on_own_thread(worker, "catalog-loader")
+        self._thread = start_on_own_thread(worker, "catalog-loader")
 
     def _load(self) -> Catalog:
         try:
@@ -152,6 +157,7 @@ class TrainingSession(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._worker = None
+        self._thread: threading.Thread | None = None
         self._trainer = None  # set from the worker thread once the Trainer exists
         self._lock = threading.Lock()
         self._stop_requested = False
@@ -188,7 +194,7 @@ class TrainingSession(QObject):
         self._worker = worker
         self._set_state("starting")
         self.busy_changed.emit(True)
-        start_on_own_thread(worker, "training")
+        self._thread = start_on_own_thread(worker, "training")
 
     def _train(self, request: dict | None, resume: Path | None, epochs: int | None) -> Iterator:
         """Runs in the worker thread: builds the Trainer there so torch stays off the GUI."""

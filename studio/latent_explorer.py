@@ -151,7 +151,10 @@ class LatentExplorer(QWidget):
                 self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
         self._select(self.wanted)
         self.chooser.blockSignals(False)
-        if self.wanted is None and self.loaded is None:
+        if self.wanted is None and self.catalog is not None and self.chooser.count():
+            # Nothing asked for yet: the newest run it can explore (loaded once shown).
+            self.show_run(self.chooser.itemData(0))
+        elif self.wanted is None and self.loaded is None:
             self.empty.setText(self._none_text())
 
     def _none_text(self) -> str:

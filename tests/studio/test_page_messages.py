@@ -54,6 +54,17 @@ def test_the_latent_page_chooses_a_run_it_can_use(window, qtbot, headless_run, c
     window.pages.setCurrentIndex(0)
 
 
+def test_the_latent_page_chooses_a_run_when_none_was_opened(window, qtbot, headless_run,
+                                                             runs_dir):  # fmt: skip
+    vae = copy_into(headless_run, runs_dir)
+    window.runs_panel.refresh()
+    page = window.latent_explorer
+    window.pages.setCurrentWidget(page)  # nothing opened: the page picks the run it can explore
+    qtbot.waitUntil(lambda: page.analysis is not None, timeout=WAIT_MS)
+    assert page.chooser.currentData() == str(vae)
+    window.pages.setCurrentIndex(0)
+
+
 def test_the_latent_page_says_once_why_no_run_fits(window, qtbot, classifier_run, runs_dir):
     cnn = copy_into(classifier_run, runs_dir)
     window.runs_panel.refresh()

@@ -21,6 +21,10 @@ class Capability(enum.Flag):
     CLASSIFY = enum.auto()
 
 
+class SamplingCancelled(RuntimeError):
+    """A long sampling run (many network passes) was asked to stop between two of its steps."""
+
+
 class CapabilityError(RuntimeError):
     """Asked a model for something its kind cannot do (e.g. encode with a GAN)."""
 

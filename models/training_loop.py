@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from models import reports
-from models.base import Capability, ImageModel
+from models.base import Capability, ImageModel, SamplingCancelled
 from models.checkpoint import NonFiniteWeights, is_disk_full, save_checkpoint
 from models.cpu_share import CoreShare, sharing_enabled
 from models.data import DatasetError, ImageDataset
@@ -127,11 +127,23 @@ class Loop:
         if self.fixed_noise is None and not self.model.can(Capability.ENCODE):
             return None
         self.model.train_mode(False)
+        try:
+            return self._draw_previews()
+        except SamplingCancelled:
+            return None  # a stop during a many-pass preview: the grid is not worth the wait
+        finally:
+            self.model.train_mode(True)
+
+    def _draw_previews(self) -> reports.Samples:
+        # A kind whose decode costs many passes is asked to check for a stop between them,
+        # so a stop is honoured within one network pass, not after a whole preview grid.
+        many = getattr(type(self.model), "decode_passes", "one") == "many"
+        options = {"cancel": lambda: self.trainer.stopping} if many else {}
         grid = None
         path = ""
         if self.fixed_noise is not None:
             samples = self.model.sample(
-                len(self.fixed_noise), noise=self.fixed_noise, labels=self.grid_labels
+                len(self.fixed_noise), noise=self.fixed_noise, labels=self.grid_labels, **options
             )
             grid = make_grid(to_uint8(samples), columns=self.grid_columns)
             path = str(self.run_folder.grid_path(self.step))
@@ -141,12 +153,11 @@ class Loop:
             originals = self.dataset.batch(
                 "test", self.fixed_test.to(self.dataset.test_images.device)
             ).images
-            copies = self.model.reconstruct(originals)
+            copies = self.model.reconstruct(originals, **options)
             recon = pair_grid(to_uint8(originals), to_uint8(copies))
             save_png(
                 grid_folder_made(self.run_folder.grid_path(self.step, "reconstructions")), recon
             )
-        self.model.train_mode(True)
         return reports.Samples(self.step, grid, path, recon)
 
     def evaluate(self) -> reports.Evaluation:

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+# Defined with the kind contract, so the training loop catches it for any many-pass kind.
+from models.base import SamplingCancelled
+
 TRAINING_TIMESTEPS = 1000
 SCHEDULES = ("cosine", "linear")
 PREDICTIONS = ("v", "noise")
-
-
-class SamplingCancelled(RuntimeError):
-    """A long sampling run was asked to stop between two of its steps."""
 
 
 def alphas_cumprod(schedule: str, timesteps: int = TRAINING_TIMESTEPS) -> Tensor:

@@ -21,3 +21,18 @@ def run_folder_is_complete(path: Path) -> None:
         assert (path / name).is_file(), f"{name} missing from {path}"
     assert (path / "metrics.jsonl").stat().st_size > 0
     assert list((path / "samples").glob("step-*.png")), "no sample grids saved"
+
+
+def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
+    """A run stopped after its first steps: real weights, written by the engine, in seconds."""
+    from models import reports
+    from models.training import Trainer, TrainRequest
+
+    trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
+    run_dir = None
+    for report in trainer.run():
+        if isinstance(report, reports.Started):
+            run_dir = Path(report.run_dir)
+        if isinstance(report, reports.Losses):
+            trainer.stop()  # a stop writes a checkpoint first
+    return run_dir

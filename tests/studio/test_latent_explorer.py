@@ -11,24 +11,9 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
-from studio_helpers import TINY, WAIT_MS
+from studio_helpers import TINY, WAIT_MS, quick_run
 
 from studio.latent_explorer import LatentExplorer
-
-
-def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
-    """A run stopped after its first steps: real weights, written by the engine, in seconds."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
-
-    trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
-    run_dir = None
-    for report in trainer.run():
-        if isinstance(report, reports.Started):
-            run_dir = Path(report.run_dir)
-        if isinstance(report, reports.Losses):
-            trainer.stop()  # a stop writes a checkpoint first
-    return run_dir
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +141,11 @@ def test_four_corner_grid(qtbot, explorer, headless_run, tmp_path, monkeypatch):
     open_and_wait(qtbot, explorer, headless_run)
     tool = explorer.corners
     tool.size.setValue(4)
-    qtbot.waitUntil(lambda: tool.grid.array is not None, timeout=WAIT_MS)
+    # The default size's grid may land first: wait for the one asked for, not any grid.
+    qtbot.waitUntil(
+        lambda: tool.grid.array is not None and tool.grid.array.shape[0] == 4 * 30 + 2,
+        timeout=WAIT_MS,
+    )
     idle(qtbot, explorer)
     assert tool.grid.array.shape == (4 * 30 + 2, 4 * 30 + 2, 1)
     # The top-left tile is the top-left corner's seed, as the interpolation decodes it.

@@ -7,22 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import WAIT_MS
-
-
-def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
-    """A run stopped after its first steps: real weights, written by the engine, in seconds."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
-
-    trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
-    run_dir = None
-    for report in trainer.run():
-        if isinstance(report, reports.Started):
-            run_dir = Path(report.run_dir)
-        if isinstance(report, reports.Losses):
-            trainer.stop()  # a stop writes a checkpoint first
-    return run_dir
+from studio_helpers import WAIT_MS, quick_run
 
 
 @pytest.fixture(scope="session")

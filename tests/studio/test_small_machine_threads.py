@@ -12,21 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QThreadPool
-from studio_helpers import TINY, WAIT_MS, set_tiny
-
-
-def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
-    from models import reports
-    from models.training import Trainer, TrainRequest
-
-    trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
-    run_dir = None
-    for report in trainer.run():
-        if isinstance(report, reports.Started):
-            run_dir = Path(report.run_dir)
-        if isinstance(report, reports.Losses):
-            trainer.stop()
-    return run_dir
+from studio_helpers import TINY, WAIT_MS, quick_run, set_tiny
 
 
 @pytest.fixture(scope="module")

@@ -33,10 +33,10 @@ from engine_overhead import measure
 from gan_quality import sample_quality
 from PIL import Image
 
-from models.checkpoint import load_model
-from models.data import load_dataset
-from models.devices import resolve_device
-from models.runs import Run
+from models.data.datasets import load_dataset
+from models.runs.checkpoint import load_model
+from models.runs.folder import Run
+from models.training.devices import resolve_device
 
 
 def random_pairing(n: int, seed: int) -> torch.Tensor:

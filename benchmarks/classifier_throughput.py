@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine_overhead import measure
 
-from models.devices import resolve_device
+from models.training.devices import resolve_device
 
 CIFAR_6K = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "cifar10-6k.npz"
 SETUPS = {

@@ -28,7 +28,7 @@ FILES = 1000
 def write_pngs(folder: Path) -> np.ndarray:
     from PIL import Image
 
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     dataset = load_mnist_5k()
     images = dataset.train_images[:FILES, 0].numpy()
@@ -39,8 +39,8 @@ def write_pngs(folder: Path) -> np.ndarray:
 
 
 def train_small(runs_dir: Path) -> Path:
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     request = TrainRequest(
         "cnn", "mnist-5k", {"batch_size": 64, "width": 8}, epochs=1, sample_every=1000,
@@ -104,9 +104,9 @@ def raw_model(run: Path, images) -> float:
     panel's batch size."""
     import torch
 
-    from models.checkpoint import load_model
-    from models.runs import Run
-    from studio.classify_jobs import STREAM_BATCH
+    from models.runs.checkpoint import load_model
+    from models.runs.folder import Run
+    from studio.classify.jobs import STREAM_BATCH
 
     model = load_model(Run.open(run), "auto")
     tensors = torch.from_numpy(images)[:, None].float().div_(255.0)

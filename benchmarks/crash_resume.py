@@ -4,7 +4,7 @@ with those of a run that was never killed: they must be identical, bit for bit.
 A seeded CNN run on the bundled mnist-5k is trained by `image-studio train` in a process of
 its own, killed with SIGKILL `--kills` times and resumed with `image-studio resume` after each
 kill. Every other kill lands right after a checkpoint's weights file was written (the test
-hook IMAGE_STUDIO_TEST_KILL_AT of models/checkpoint.py, alternately before and after the
+hook IMAGE_STUDIO_TEST_KILL_AT of models/runs/checkpoint.py, alternately before and after the
 checkpoint is committed); the others land at a random moment of the training. The processes
 write a checkpoint at each epoch's end and every CHECKPOINT_EVERY seconds (a run of its own
 would skip most of them: its epochs are short), so kills fall between and inside checkpoints.
@@ -37,15 +37,15 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from models.checkpoint import KILL_AT
+from models.runs.checkpoint import KILL_AT
 
 CHECKPOINT_EVERY = 0.5  # seconds of training between checkpoints inside an epoch
 CHILD = f"""
 import sys
-import models.training_loop as loop
+import models.training.loop as loop
 loop.MIN_CHECKPOINT_GAP = 0.0
 loop.CHECKPOINT_INTERVAL = {CHECKPOINT_EVERY}
-from studio.cli import main
+from studio.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 HOOK_POINTS = ("weights-staged", "weights-replaced")
@@ -108,7 +108,7 @@ def digits_subset(count: int, folder: Path) -> str:
     npz: dataset."""
     import numpy as np
 
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     data = load_mnist_5k()
     test = max(count // 5, 64)

@@ -21,9 +21,9 @@ import time
 import torch
 from gan_quality import sample_quality
 
-from models.checkpoint import load_model
 from models.kinds import diffusion_sampling as sampling
-from models.runs import Run
+from models.runs.checkpoint import load_model
+from models.runs.folder import Run
 
 THROUGHPUT_STEPS = 50
 QUALITY_STEPS = (10, 20, 50, 250)

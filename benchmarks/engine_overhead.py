@@ -33,13 +33,14 @@ from unittest import mock
 
 import torch
 
-from models import reports, training_loop
-from models.checkpoint import build_model
-from models.data import load_dataset
-from models.devices import resolve_device
-from models.hyperparameters import apply_overrides, config_to_dict
-from models.registry import model_class
-from models.training import Trainer, TrainRequest
+from models.data.datasets import load_dataset
+from models.kinds.hyperparameters import apply_overrides, config_to_dict
+from models.kinds.registry import model_class
+from models.runs.checkpoint import build_model
+from models.training import loop as training_loop
+from models.training import reports
+from models.training.devices import resolve_device
+from models.training.trainer import Trainer, TrainRequest
 
 
 def hand_loop(

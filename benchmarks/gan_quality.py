@@ -16,9 +16,9 @@ import argparse
 
 import torch
 
-from models.checkpoint import load_model
-from models.data import load_dataset
-from models.runs import Run
+from models.data.datasets import load_dataset
+from models.runs.checkpoint import load_model
+from models.runs.folder import Run
 
 
 def mean_distance(images: torch.Tensor) -> float:

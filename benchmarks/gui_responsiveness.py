@@ -26,8 +26,8 @@ from event_loop_probe import EventLoopProbe, percentile
 
 def headless(epochs: int, runs_dir: Path) -> float:
     """Images per second of the engine alone, timed like the window's run: Started to end."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     began, images = None, 0
     trainer = Trainer(TrainRequest("vae", epochs=epochs, runs_dir=runs_dir))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 
 def train(epochs: int, runs_dir: Path) -> Path:
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     for report in Trainer(TrainRequest("vae", epochs=epochs, runs_dir=runs_dir)).run():
         if isinstance(report, reports.Started):
@@ -38,10 +38,10 @@ def direct_decode(run_dir: Path, repeats: int) -> tuple[float, float]:
     """Median seconds to decode one latent, and a 16-step strip, with no GUI in between."""
     import torch
 
-    from models.checkpoint import load_model
-    from models.grids import to_uint8
-    from models.latent import slerp
-    from models.runs import Run
+    from models.analysis.latent_paths import slerp
+    from models.data.grids import to_uint8
+    from models.runs.checkpoint import load_model
+    from models.runs.folder import Run
 
     model = load_model(Run.open(run_dir))
     one, strip = [], []
@@ -69,7 +69,7 @@ def through_the_page(run_dir: Path, repeats: int) -> dict[str, object]:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("image-studio-benchmark")  # never touches a person's settings
     app.setApplicationName("latent-explorer")
-    from studio.latent_explorer import LatentExplorer
+    from studio.latent.explorer import LatentExplorer
 
     page = LatentExplorer(run_dir.parent)
     page.resize(1100, 750)

@@ -26,13 +26,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from models import reports
-from models.data import load_mnist_5k
-from models.quality import monitor as monitor_module
-from models.quality import reference as references
-from models.quality.features import describe_images
-from models.quality.measure import describe_real, format_figures, measure
-from models.training import Trainer, TrainRequest
+from models.analysis.quality import monitor as monitor_module
+from models.analysis.quality import reference as references
+from models.analysis.quality.features import describe_images
+from models.analysis.quality.measure import describe_real, format_figures, measure
+from models.data.datasets import load_mnist_5k
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 
 LEVELS = 5
 

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 from torchvision.utils import save_image
 
-from models.data import load_mnist_5k
+from models.data.datasets import load_mnist_5k
 
 
 class ExampleNet(nn.Module):

@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
         from studio.app import main as open_studio
 
         return open_studio(args[1:])
-    from studio.cli import main as run_command
+    from studio.cli.main import main as run_command
 
     return run_command(args)
 

@@ -89,7 +89,7 @@ class VersionReader(QObject):
         return thread
 
     def _read(self) -> None:
-        from models.runs import versions
+        from models.runs.folder import versions
 
         self.ready.emit(versions())
 

@@ -16,21 +16,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.runs import Run, RunError
-from studio.classify_panel import ClassifyPanel
+from models.runs.folder import Run, RunError
+from studio.classify.classify_panel import ClassifyPanel
 from studio.help_menu import HelpMenu
-from studio.latent_explorer import LatentExplorer
-from studio.loss_plot import LossPlot
+from studio.latent.explorer import LatentExplorer
 from studio.page_tabs import PageTabs, scrolled
-from studio.run_actions import RunActions
-from studio.run_speeds import RunSpeeds
-from studio.runs_panel import RunFollower, RunsPanel, steps_per_epoch
-from studio.samples_view import SamplesView
-from studio.session import CatalogLoader, TrainingSession
+from studio.runs.runs_panel import RunFollower, RunsPanel, steps_per_epoch
 from studio.settings import StudioSettings
 from studio.status_bar import StudioStatusBar
 from studio.theme import restyle_plots
-from studio.train_panel import TrainPanel
+from studio.training.actions import RunActions
+from studio.training.loss_plot import LossPlot
+from studio.training.run_speeds import RunSpeeds
+from studio.training.samples_view import SamplesView
+from studio.training.session import CatalogLoader, TrainingSession
+from studio.training.train_panel import TrainPanel
 
 STOP_TIMEOUT = 10.0  # seconds; a stop takes one step plus a checkpoint, well under 2 s here
 

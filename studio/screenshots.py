@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QPointF, QSetti
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from models.kind_description import CLASSIFIER, ENCODER, LATENT_SPACE
+from models.kinds.description import CLASSIFIER, ENCODER, LATENT_SPACE
 
 ORGANIZATION = "image-studio-screenshots"  # not app.ORGANIZATION: a scope of its own
 APPLICATION = "Image Studio"
@@ -166,8 +166,8 @@ def render(
 def _classifier_curves(window, plan: Plan, _digits: Path) -> None:
     """The classifier run's curves: loss, accuracy in % and learning rate, each on its own
     plot (the window keeps the last run open for the other shots)."""
-    from models.runs import Run
-    from studio.runs_panel import steps_per_epoch
+    from models.runs.folder import Run
+    from studio.runs.runs_panel import steps_per_epoch
 
     run_dir = window.classify_panel.run_dir()
     if run_dir is None:
@@ -239,7 +239,7 @@ def write_digit_files(folder: Path) -> list[Path]:
     import numpy as np
     from PIL import Image
 
-    from models.paths import resources_dir
+    from models.runs.paths import resources_dir
 
     with np.load(resources_dir() / "datasets" / "mnist-5k.npz") as data:
         images, labels = data["images"], data["labels"]

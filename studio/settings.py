@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from models.paths import default_runs_dir
+from models.runs.paths import default_runs_dir
 
 
 class StudioSettings:

@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from models.eta import SmoothedEta
+from models.training.eta import SmoothedEta
 from studio.theme import notice_colour
 
 HISTORY = 20  # notices kept in the tooltip

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.base import (
+from models.kinds import diffusion_sampling as sampling
+from models.kinds.base import (
     Batch,
     Capability,
     DataInfo,
@@ -31,10 +32,9 @@ from models.base import (
     finite_step,
     fused_optimizer,
 )
-from models.gan import update_ema
-from models.hyperparameters import hyperparameter
-from models.kinds import diffusion_sampling as sampling
 from models.kinds.diffusion_trajectory import DiffusionSampling
+from models.kinds.hyperparameters import hyperparameter
+from models.kinds.moving_average import update_ema
 from models.nets.unet import PATCH, UNet
 
 EVALUATION_SEED = 1234  # the same timesteps and noise at every evaluation, so losses compare

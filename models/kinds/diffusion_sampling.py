@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 # Defined with the kind contract, so the training loop catches it for any many-pass kind.
-from models.base import SamplingCancelled
+from models.kinds.base import SamplingCancelled
 
 TRAINING_TIMESTEPS = 1000
 SCHEDULES = ("cosine", "linear")

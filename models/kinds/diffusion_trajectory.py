@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.base import CapabilityError
-from models.grids import to_uint8
+from models.data.grids import to_uint8
 from models.kinds import diffusion_sampling as sampling
+from models.kinds.base import CapabilityError
 
 DEFAULT_SAMPLER_SEED = 0  # the fresh noise of eta > 0 when no generator is given
 

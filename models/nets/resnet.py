@@ -59,3 +59,38 @@ class ResNet18(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_head(self.forward_features(x))
+
+
+class ResNetSmall(nn.Module):
+    """The CNN kind's network: a 3x3 stem and three stages of one basic block each at widths w,
+    2w, 4w, pooled over a grid of cells (1 x 1 is global pooling) before the output layer, so
+    the head knows where in the image a stroke is."""
+
+    def __init__(self, channels: int, classes: int, width: int, grid: int = 1, dropout: float = 0):
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)
+        )
+        self.stages = nn.Sequential(
+            BasicBlock(width, width, 1),
+            BasicBlock(width, 2 * width, 2),
+            BasicBlock(2 * width, 4 * width, 2),
+        )
+        self.grid = grid
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(4 * width * grid * grid, classes)
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """The last feature maps, (N, 4w, H/4, W/4)."""
+        return self.stages(self.stem(x))
+
+    def forward_head(self, features: Tensor, pre_logits: bool = False) -> Tensor:
+        pooled = F.adaptive_avg_pool2d(features, self.grid).flatten(1)
+        return pooled if pre_logits else self.head(self.dropout(pooled))
+
+    def features(self, x: Tensor) -> Tensor:
+        """Pooled last feature maps, one row per image (channel by channel, cells row-major)."""
+        return self.forward_head(self.forward_features(x), pre_logits=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_head(self.forward_features(x))

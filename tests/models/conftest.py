@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from models import reports
-from models.training import Trainer, TrainRequest
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 
 # Small enough that a whole epoch takes about a second on two CPU cores.
 TINY = {

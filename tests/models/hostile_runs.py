@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models.data import load_mnist_5k
+from models.data.datasets import load_mnist_5k
 
 # Each hostile folder and what its config.json or status.json holds; the good run's config is
 # the base, so only the one named thing is wrong.

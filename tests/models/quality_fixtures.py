@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.quality import measure as measure_module
-from models.quality import reference
+from models.analysis.quality import measure as measure_module
+from models.analysis.quality import reference
 from tests.models.conftest import train
 
 TINY_REFERENCE = {"batch_size": 256, "width": 4}

@@ -6,7 +6,7 @@ import stat
 import pytest
 from safetensors.torch import save_file
 
-from models.atomic import atomic_save, atomic_write_json, remove_stale_temporaries
+from models.runs.atomic import atomic_save, atomic_write_json, remove_stale_temporaries
 
 
 def mode(path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.augment import affine_theta, random_affine, random_shift
+from models.data.augment import affine_theta, random_affine, random_shift
 
 
 def test_shift_moves_content_by_at_most_the_limit_and_fills_the_edge():

@@ -6,13 +6,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from models import reports
-from models.base import Batch, CapabilityError, DataInfo
-from models.data import load_mnist_5k
+from models.analysis.latent_map import encode_with_kl
+from models.data.datasets import load_mnist_5k
+from models.kinds.base import Batch, CapabilityError, DataInfo
 from models.kinds.bigan import BiGAN, BiGANConfig
-from models.latent_map import encode_with_kl
-from models.runs import Run
-from models.training import Trainer, TrainRequest
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 
 # Small enough that an epoch (70 steps) takes a few seconds on two CPU cores.
 TINY = {"batch_size": 64, "width": 8, "latent_dim": 8}

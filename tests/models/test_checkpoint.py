@@ -6,14 +6,14 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-import models.checkpoint as checkpoint
-from models import reports
-from models.base import DataInfo
-from models.checkpoint import NonFiniteWeights, load_model, load_state
-from models.hyperparameters import ConfigError
-from models.resume import hold_for_training
-from models.runs import Run, RunError
-from models.training import Trainer, TrainRequest
+import models.runs.checkpoint as checkpoint
+from models.kinds.base import DataInfo
+from models.kinds.hyperparameters import ConfigError
+from models.runs.checkpoint import NonFiniteWeights, load_model, load_state
+from models.runs.folder import Run, RunError
+from models.runs.resume import hold_for_training
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 from tests.models.conftest import TINY, train
 
 
@@ -97,8 +97,8 @@ def test_a_missing_or_foreign_folder_is_a_clear_error(tmp_path):
 
 
 def test_a_dcgan_saved_before_classes_existed_still_loads():
-    from models.checkpoint import build_model
-    from models.gan import DCGAN, DCGANConfig
+    from models.kinds.gan import DCGAN, DCGANConfig
+    from models.runs.checkpoint import build_model
 
     torch.manual_seed(0)
     digits = DataInfo((1, 28, 28), tuple("0123456789"))
@@ -219,8 +219,8 @@ def test_a_run_stopped_before_its_first_checkpoint_starts_again_from_step_0(tmp_
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf", "NaN"])
 def test_settings_refuse_nan_and_infinity(text):
-    from models.classifier import CNNConfig
-    from models.hyperparameters import describe, parse_value
+    from models.kinds.classifier import CNNConfig
+    from models.kinds.hyperparameters import describe, parse_value
 
     info = next(i for i in describe(CNNConfig) if i.name == "learning_rate")
     with pytest.raises(ConfigError, match="finite"):

@@ -4,9 +4,9 @@ data's flips keep the label, cutout blanks one square per image."""
 import pytest
 import torch
 
-from models.augment import cutout, random_shift
-from models.base import Batch, DataInfo
-from models.registry import model_class
+from models.data.augment import cutout, random_shift
+from models.kinds.base import Batch, DataInfo
+from models.kinds.registry import model_class
 
 PLAIN = {"max_rotation": 0.0, "max_scale": 0.0, "max_shear": 0.0, "max_shift": 0, "cutout": 0}
 
@@ -62,7 +62,7 @@ def test_a_classifier_flips_only_data_whose_flips_keep_the_label(kind, flips_kee
 
 
 def test_the_resnet_crops_photos_with_4_pixels_of_padding_by_default(monkeypatch):
-    from models import classifier
+    from models.kinds import classifier
 
     calls = []
 
@@ -80,7 +80,7 @@ def test_the_resnet_crops_photos_with_4_pixels_of_padding_by_default(monkeypatch
 
 
 def test_cutout_is_applied_in_training_when_set(monkeypatch):
-    from models import classifier
+    from models.kinds import classifier
 
     sizes = []
 

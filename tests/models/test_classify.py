@@ -11,13 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
-from models import reports
-from models.base import CapabilityError
-from models.checkpoint import build_model, load_model
-from models.classify import FileResult, classify_files, expand_paths, write_csv
-from models.data import load_mnist_5k
-from models.runs import Run
-from models.training import Trainer, TrainRequest
+from models.data.datasets import load_mnist_5k
+from models.inference.classify import FileResult, classify_files, expand_paths, write_csv
+from models.kinds.base import CapabilityError
+from models.runs.checkpoint import build_model, load_model
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 from tests.models.test_images import write_bad_files, write_odd_good_files
 
 # Tiny, but it must really learn: the accuracy and inversion tests need correct answers.

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.data import load_mnist_5k
-from models.runs import Run
-from studio.cli import main
+from models.data.datasets import load_mnist_5k
+from models.runs.folder import Run
+from studio.cli.main import main
 
 
 def cli(*args):
@@ -87,10 +87,10 @@ def test_errors_are_one_line_without_a_traceback(trained_runs, tmp_path, capsys)
 
 
 def test_a_conditional_dcgan_samples_a_chosen_class(trained_runs, tmp_path):
-    from models.checkpoint import load_model
-    from models.grids import make_grid, to_uint8
-    from models.latent import path
-    from models.latent_map import seed_latent
+    from models.analysis.latent_map import seed_latent
+    from models.analysis.latent_paths import path
+    from models.data.grids import make_grid, to_uint8
+    from models.runs.checkpoint import load_model
 
     model = load_model(Run.open(trained_runs["dcgan"]), "cpu")
     assert model.conditional

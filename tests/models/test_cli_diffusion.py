@@ -12,12 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from models import reports
-from models.checkpoint import load_model
-from models.grids import to_uint8
-from models.runs import Run
-from models.training import Trainer, TrainRequest
-from studio.cli import main
+from models.data.grids import to_uint8
+from models.runs.checkpoint import load_model
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
+from studio.cli.main import main
 
 # Tiny and quick: a few steps of a thin U-Net, previews of 2 steps.
 TINY_DIFFUSION = {"width": 8, "batch_size": 500, "preview_steps": 2, "sampling_steps": 4}
@@ -78,7 +78,7 @@ def test_denoise_writes_the_trajectory_as_a_gif_or_a_strip(diffusion_run, tmp_pa
         assert image.size == (6 * (58 + 2) + 2, 28 + 4)
         pixels = np.asarray(image)
     model = load_model(Run.open(diffusion_run), "cpu")
-    from models.latent_map import seed_latent
+    from models.analysis.latent_map import seed_latent
 
     final = to_uint8(model.decode(seed_latent(model, 3)[None], torch.tensor([8]), steps=5))
     last = pixels[2:30, 2 + 5 * 60 : 2 + 5 * 60 + 28]  # the last frame's left half

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.cli import build_parser, main
+from studio.cli.main import build_parser, main
 
 
 def command_names() -> list[str]:

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from safetensors.torch import load_file, save_file
 
-from studio.cli import main
+from studio.cli.main import main
 from tests.models.conftest import train
 from tests.models.hostile_runs import tiny_folder_dataset
 from tests.models.test_images import SPECIAL_REASONS, write_special_files
@@ -142,7 +142,7 @@ def test_weights_of_the_wrong_shapes_are_refused_in_one_line(classifier, tmp_pat
 
 
 def test_writing_a_csv_over_a_folder_says_so(tmp_path):
-    from models.file_results import write_csv
+    from models.inference.file_results import write_csv
 
     with pytest.raises(IsADirectoryError) as info:
         write_csv([], tmp_path)

@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 
-from models import reports
-from models.cpu_share import fair_threads, other_training_processes
-from models.runs import now_iso
+from models.runs.folder import now_iso
+from models.training import reports
+from models.training.cpu_share import fair_threads, other_training_processes
 from tests.models.conftest import train
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="sharing is POSIX-only")
@@ -67,7 +67,7 @@ def test_each_run_gets_its_share_and_at_least_one_thread():
 
 @pytest.fixture
 def two_threads(monkeypatch):
-    from models import training_loop
+    from models.training import loop as training_loop
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -78,7 +78,7 @@ def two_threads(monkeypatch):
 
 def trainer_beside_another(runs, other_pid):
     """A tiny VAE training run set up in a runs folder where another process trains."""
-    from models.training import Trainer, TrainRequest
+    from models.training.trainer import Trainer, TrainRequest
     from tests.models.conftest import TINY
 
     fake_run(runs, "someone-elses", "running", other_pid)
@@ -107,7 +107,7 @@ def test_a_run_beside_another_uses_its_share_and_gives_the_threads_back(
 def test_a_run_left_alone_takes_the_threads_back_and_names_its_device_anew(
     tmp_path, other_process, two_threads, monkeypatch
 ):
-    from models.cpu_share import CoreShare
+    from models.training.cpu_share import CoreShare
 
     monkeypatch.setattr(CoreShare, "due", lambda self: True)  # look at every step
     runs = tmp_path / "runs"

@@ -2,7 +2,7 @@
 was never killed. (benchmarks/crash_resume.py does the same 8 times, also at random moments.)
 
 The runs are `image-studio` processes; IMAGE_STUDIO_TEST_KILL_AT makes one kill itself at a
-named point of its first checkpoint (models/checkpoint.py)."""
+named point of its first checkpoint (models/runs/checkpoint.py)."""
 
 import os
 import signal
@@ -13,16 +13,16 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from models.checkpoint import KILL_AT, STAGING, weights_step
-from models.runs import Run
+from models.runs.checkpoint import KILL_AT, STAGING, weights_step
+from models.runs.folder import Run
 
 # The command line, with a checkpoint at each epoch's end (short epochs skip it by default).
 CHILD = """
 import sys
-import models.training_loop as loop
+import models.training.loop as loop
 loop.MIN_CHECKPOINT_GAP = 0.0
 loop.CHECKPOINT_INTERVAL = 1e9  # and only there, however slowly a busy machine trains
-from studio.cli import main
+from studio.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 SETTINGS = ["--set", "batch_size=64", "--set", "width=8"]
@@ -30,7 +30,7 @@ SETTINGS = ["--set", "batch_size=64", "--set", "width=8"]
 
 def small_digits(path):
     """640 training and 128 test digits of the bundled set: 10 steps an epoch."""
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     data = load_mnist_5k()
     images = data.train_images[:768, 0].numpy()  # uint8

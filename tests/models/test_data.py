@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from models.data import DatasetError, LoadCancelled, load_dataset, load_mnist_5k
-from models.download import load_cifar10, load_torchvision
+from models.data.datasets import DatasetError, LoadCancelled, load_dataset, load_mnist_5k
+from models.data.download import load_cifar10, load_torchvision
 
 
 def test_mnist_5k_follows_the_split_convention():

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from models.base import Batch, CapabilityError, DataInfo
-from models.kind_description import describe_kind
+from models.kinds.base import Batch, CapabilityError, DataInfo
+from models.kinds.description import describe_kind
 from models.kinds.diffusion import Diffusion, DiffusionConfig
 from models.kinds.diffusion_sampling import SamplingCancelled
 from models.nets.unet import UNet

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from models.eta import SmoothedEta, past_speeds, pick_speed
+from models.training.eta import SmoothedEta, past_speeds, pick_speed
 
 
 def instant_eta(previous: tuple[float, int], now: tuple[float, int], total: int) -> float:

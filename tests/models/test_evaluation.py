@@ -10,17 +10,17 @@ import pytest
 import torch
 from PIL import Image
 
-from models.checkpoint import build_model
-from models.classify import classify_file_batches, classify_pictures
-from models.data import load_mnist_5k
-from models.evaluation import (
+from models.analysis.evaluation import (
     EvaluationStopped,
     confusion_matrix,
     evaluate_test_set,
     feature_matrix,
     nearest,
 )
-from models.file_results import entropy_bits
+from models.data.datasets import load_mnist_5k
+from models.inference.classify import classify_file_batches, classify_pictures
+from models.inference.file_results import entropy_bits
+from models.runs.checkpoint import build_model
 from tests.models.test_images import write_bad_files
 
 
@@ -33,7 +33,7 @@ def untrained():
 
 
 def test_confusion_matrix_precision_and_recall_by_hand():
-    from models.evaluation import TestEvaluation
+    from models.analysis.evaluation import TestEvaluation
 
     true = np.array([0, 0, 0, 1, 1, 2])
     predicted = np.array([0, 0, 1, 1, 2, 2])

@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from models.base import Batch, CapabilityError, DataInfo
-from models.explain import GRAD_CAM, ROLLOUT, explain, method, overlay, png_bytes
-from models.registry import KINDS, model_class
-from studio.cli import main
+from models.inference.explain import GRAD_CAM, ROLLOUT, explain, method, overlay, png_bytes
+from models.kinds.base import Batch, CapabilityError, DataInfo
+from models.kinds.registry import KINDS, model_class
+from studio.cli.main import main
 
 CLASSIFIERS = [name for name, cls in KINDS.items() if cls.needs_labels]
 SMALL = {
@@ -110,7 +110,7 @@ def test_an_overlay_keeps_the_image_where_the_map_is_cold_and_colours_it_where_h
 
 
 def test_classify_explain_writes_one_overlay_per_classified_file(trained_runs, tmp_path, capsys):
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     data = load_mnist_5k()
     for i in range(3):

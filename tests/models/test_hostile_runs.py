@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from studio.cli import main
+from studio.cli.main import main
 from tests.models.conftest import train
 from tests.models.hostile_runs import (
     BAD_CONFIG_VALUES,
@@ -105,8 +105,8 @@ def test_the_good_run_and_one_with_an_unreadable_status_still_classify(hostile, 
 
 
 def test_past_speeds_and_a_lock_holder_are_read_without_hanging(hostile, tmp_path):
-    from models.eta import past_speeds
-    from models.run_lock import HOLDER_FILE, holder
+    from models.runs.lock import HOLDER_FILE, holder
+    from models.training.eta import past_speeds
 
     runs_dir, _, _ = hostile
     os.mkfifo(tmp_path / HOLDER_FILE)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models import images
-from models.data import load_mnist_5k
-from models.images import ImageLoadError, load_image, open_image, to_rgb_or_gray
+from models.data import images
+from models.data.datasets import load_mnist_5k
+from models.data.images import ImageLoadError, load_image, open_image, to_rgb_or_gray
 
 MNIST = (1, 28, 28)
 EXIF_ORIENTATION = 0x0112

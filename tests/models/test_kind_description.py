@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from models.base import Capability
-from models.kind_description import (
+from models.kinds.base import Capability
+from models.kinds.description import (
     CLASSIFIER,
     ENCODER,
     LATENT_SPACE,
@@ -16,7 +16,7 @@ from models.kind_description import (
     describe_registered,
     titles_with,
 )
-from models.registry import KINDS
+from models.kinds.registry import KINDS
 
 
 def test_every_registered_kind_is_described_by_its_capabilities():
@@ -49,6 +49,6 @@ def test_titles_with_a_role_read_as_a_phrase():
 
 def test_reading_descriptions_does_not_import_torch():
     # The studio's GUI thread holds descriptions; importing their module must stay cheap.
-    code = "import sys, models.kind_description; print('torch' in sys.modules)"
+    code = "import sys, models.kinds.description; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

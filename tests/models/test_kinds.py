@@ -6,9 +6,10 @@ import warnings
 import pytest
 import torch
 
-from models.base import Batch, Capability, CapabilityError, DataInfo
-from models.hyperparameters import ConfigError, apply_overrides, describe, parse_value
-from models.registry import KINDS, UnknownKind, model_class
+from models.kinds.base import Batch, Capability, CapabilityError, DataInfo
+from models.kinds.hyperparameters import ConfigError, apply_overrides, describe, parse_value
+from models.kinds.registry import KINDS, UnknownKind, model_class
+from models.nets.resnet import ResNetSmall
 
 SHAPES = [(1, 28, 28), (3, 32, 32)]
 
@@ -107,7 +108,7 @@ def test_a_classifier_refuses_unlabelled_data_at_construction():
 
 
 def test_a_dcgan_on_labelled_data_is_asked_for_classes():
-    from models.gan import DCGAN, DCGANConfig
+    from models.kinds.gan import DCGAN, DCGANConfig
 
     torch.manual_seed(0)
     digits = DataInfo((1, 28, 28), tuple("0123456789"))
@@ -135,7 +136,7 @@ def test_a_dcgan_on_labelled_data_is_asked_for_classes():
 
 
 def test_a_classifier_warps_its_images_except_in_the_plain_finish(monkeypatch):
-    from models import classifier
+    from models.kinds import classifier
 
     warped = []
 
@@ -170,8 +171,7 @@ def test_a_classifier_warps_its_images_except_in_the_plain_finish(monkeypatch):
 
 
 def test_a_classifier_saved_before_warps_and_the_grid_head_loads_as_it_was_trained():
-    from models import classifier
-    from models.checkpoint import build_model
+    from models.runs.checkpoint import build_model
 
     config = {
         "kind": "cnn",
@@ -183,13 +183,13 @@ def test_a_classifier_saved_before_warps_and_the_grid_head_loads_as_it_was_train
     assert (settings.max_rotation, settings.max_scale, settings.max_shear) == (0.0, 0.0, 0.0)
     assert (settings.head_grid, settings.dropout) == (1, 0.0)
     # The weights such a run saved: an output layer over one average per channel.
-    old_net = classifier.ResNetSmall(1, 10, 4)
+    old_net = ResNetSmall(1, 10, 4)
     model.load_weights({f"cnn.{k}": v for k, v in old_net.state_dict().items()})
     assert torch.equal(model.net.head.weight, old_net.head.weight)
 
 
 def test_the_classifier_head_reads_a_grid_of_cells_and_drops_inputs_only_in_training():
-    from models import classifier
+    from models.kinds import classifier
 
     data = DataInfo((1, 28, 28), tuple("0123456789"))
     config = classifier.CNNConfig(width=4, head_grid=3, dropout=0.5)
@@ -208,7 +208,7 @@ def test_the_classifier_head_reads_a_grid_of_cells_and_drops_inputs_only_in_trai
 
 
 def test_a_conditional_dcgan_relabels_latents_and_others_refuse():
-    from models.gan import DCGAN, DCGANConfig
+    from models.kinds.gan import DCGAN, DCGANConfig
 
     digits = DataInfo((1, 28, 28), tuple("0123456789"))
     model = DCGAN(DCGANConfig(latent_dim=8, width=8), digits, torch.device("cpu"))
@@ -223,7 +223,7 @@ def test_a_conditional_dcgan_relabels_latents_and_others_refuse():
 
 @pytest.mark.parametrize("schedule", ["one-cycle", "cosine"])
 def test_an_extended_classifier_run_plans_its_schedule_anew(schedule):
-    from models.classifier import CNN, CNNConfig
+    from models.kinds.classifier import CNN, CNNConfig
 
     data = DataInfo((1, 28, 28), tuple("0123456789"))
     config = CNNConfig(width=4, schedule=schedule)
@@ -275,7 +275,7 @@ def test_the_vit_warms_its_learning_rate_up_then_decays_it_with_adamw():
 
 @pytest.mark.parametrize("kind", ["resnet18", "vit"])
 def test_a_saved_classifier_of_a_new_kind_loads_and_answers_the_same(kind):
-    from models.checkpoint import build_model
+    from models.runs.checkpoint import build_model
 
     small = {"resnet18": {"width": 4}, "vit": {"dim": 16, "depth": 1, "heads": 2}}[kind]
     config = {

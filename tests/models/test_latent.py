@@ -2,7 +2,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.latent import corner_grid, lerp, path, pca_plane, project, slerp, unproject
+from models.analysis.latent_paths import (
+    corner_grid,
+    lerp,
+    path,
+    pca_plane,
+    project,
+    slerp,
+    unproject,
+)
 
 vectors = st.integers(min_value=0, max_value=10_000).map(
     lambda seed: torch.randn(2, 16, generator=torch.Generator().manual_seed(seed))

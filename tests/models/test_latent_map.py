@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from models.base import DataInfo
-from models.gan import DCGAN, DCGANConfig
-from models.latent import corner_grid, path, pca_plane, unproject
-from models.latent_map import (
+from models.analysis.latent_map import (
     TRAVERSAL_VALUES,
     add_difference,
     class_means,
@@ -19,7 +16,10 @@ from models.latent_map import (
     seed_latent,
     traversal,
 )
-from models.vae import VAE, VAEConfig, vae_terms
+from models.analysis.latent_paths import corner_grid, path, pca_plane, unproject
+from models.kinds.base import DataInfo
+from models.kinds.gan import DCGAN, DCGANConfig
+from models.kinds.vae import VAE, VAEConfig, vae_terms
 
 DIGITS = DataInfo((1, 28, 28), tuple(str(i) for i in range(10)))
 

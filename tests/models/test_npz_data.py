@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import DatasetError, load_dataset
+from models.data.datasets import DatasetError, load_dataset
 
 CIFAR_6K = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "cifar10-6k.npz"
 
@@ -113,7 +113,7 @@ def test_missing_files_non_archives_and_pickles_are_refused(tmp_path):
 
 
 def test_the_command_line_trains_on_an_archive(tmp_path, capsys):
-    from studio.cli import main
+    from studio.cli.main import main
 
     arrays = keras_like(train=64, test=16, shape=(12, 12, 3), classes=2)
     name = write_archive(tmp_path / "tiny.npz", **arrays)

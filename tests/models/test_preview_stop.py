@@ -3,8 +3,8 @@ kind to check for the stop between network passes and drops a preview cut short.
 
 from __future__ import annotations
 
-from models import reports
-from models.training import Trainer, TrainRequest
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 
 
 def test_a_stop_skips_the_final_preview_of_a_many_pass_kind(tmp_path):

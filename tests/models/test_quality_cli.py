@@ -4,8 +4,8 @@ bad input is one line and a non-zero exit."""
 import numpy as np
 import pytest
 
-from models.data import load_mnist_5k
-from studio.cli import main
+from models.data.datasets import load_mnist_5k
+from studio.cli.main import main
 from tests.models.quality_fixtures import (  # noqa: F401 - fixtures
     install_reference,
     quick_quality,

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from models.quality.classes import class_shares, within_class_spread
-from models.quality.frechet import frechet_distance, frechet_from_statistics
-from models.quality.kernel_distance import kernel_distance
-from models.quality.manifold import precision_recall
+from models.analysis.quality.classes import class_shares, within_class_spread
+from models.analysis.quality.frechet import frechet_distance, frechet_from_statistics
+from models.analysis.quality.kernel_distance import kernel_distance
+from models.analysis.quality.manifold import precision_recall
 
 
 def gaussian(n, d, seed, shift=0.0, scale=1.0):

@@ -4,17 +4,23 @@ the collapse warnings, and that it neither changes the training nor delays a sto
 import pytest
 import torch
 
-from models import reports
-from models.base import Capability
-from models.data import load_mnist_5k
-from models.gan import DCGAN
-from models.quality import monitor as monitor_module
-from models.quality.collapse import CollapseWatch
-from models.quality.figures import NAMES
-from models.quality.monitor import QualityMonitor
-from models.quality.schedule import FIRST_AFTER, FIRST_STEPS, MIN_GAP, Schedule, parse_interval
-from models.runs import Run
-from models.training import Trainer, TrainRequest
+from models.analysis.quality import monitor as monitor_module
+from models.analysis.quality.collapse import CollapseWatch
+from models.analysis.quality.figures import NAMES
+from models.analysis.quality.monitor import QualityMonitor
+from models.analysis.quality.schedule import (
+    FIRST_AFTER,
+    FIRST_STEPS,
+    MIN_GAP,
+    Schedule,
+    parse_interval,
+)
+from models.data.datasets import load_mnist_5k
+from models.kinds.base import Capability
+from models.kinds.gan import DCGAN
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
 from tests.models.conftest import TINY
 from tests.models.quality_fixtures import (  # noqa: F401 - fixtures
     install_reference,
@@ -145,7 +151,7 @@ def test_a_run_whose_samples_are_like_the_data_gets_no_warning(tmp_path, tiny_re
 
 
 def test_classifier_runs_are_not_measured(trained_runs):
-    from models.checkpoint import load_model
+    from models.runs.checkpoint import load_model
 
     run = Run(trained_runs["cnn"])
     monitor = QualityMonitor(run, load_model(run, "cpu"), load_mnist_5k(), lambda: False,

@@ -3,15 +3,15 @@
 import pytest
 import torch
 
-from models import reports
-from models.base import Capability
-from models.quality.reference import (
+from models.analysis.quality.reference import (
     cache_name,
     ensure_reference,
     open_classifier,
     reference_path,
 )
-from models.runs import Run, RunError
+from models.kinds.base import Capability
+from models.runs.folder import Run, RunError
+from models.training import reports
 from tests.models.quality_fixtures import drive, quick_quality  # noqa: F401 - a fixture
 
 CPU = torch.device("cpu")

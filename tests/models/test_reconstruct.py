@@ -10,15 +10,15 @@ import pytest
 import torch
 from PIL import Image
 
-from models import reports
-from models.base import Capability
-from models.checkpoint import load_model
-from models.data import load_mnist_5k
-from models.grids import to_uint8
-from models.registry import KINDS
-from models.runs import Run
-from models.training import Trainer, TrainRequest
-from studio.cli import main
+from models.data.datasets import load_mnist_5k
+from models.data.grids import to_uint8
+from models.kinds.base import Capability
+from models.kinds.registry import KINDS
+from models.runs.checkpoint import load_model
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
+from studio.cli.main import main
 
 # Kinds that encode (a vector latent, one decoder pass), each with settings small enough to
 # train a few steps in seconds.
@@ -78,7 +78,7 @@ def test_reconstructions_in_input_order_with_their_paths(encoding_runs, kind, tm
 
     # Each is the model's reconstruction of its own file, as the model makes it in memory.
     model = load_model(Run.open(encoding_runs[kind]), "cpu")
-    from models.images import load_image
+    from models.data.images import load_image
 
     inputs = torch.stack([load_image(p, model.image_shape).tensor() for p in order])
     expected = to_uint8(model.reconstruct(inputs))[..., 0]
@@ -93,9 +93,9 @@ def test_reconstructions_in_input_order_with_their_paths(encoding_runs, kind, tm
 
 
 def test_colour_images_keep_their_channels(tmp_path):
-    from models.base import DataInfo
-    from models.reconstruct import reconstruct_files
-    from models.vae import VAE, VAEConfig
+    from models.inference.reconstruct import reconstruct_files
+    from models.kinds.base import DataInfo
+    from models.kinds.vae import VAE, VAEConfig
 
     model = VAE(VAEConfig(width=4, hidden=16), DataInfo((3, 32, 32)), torch.device("cpu"))
     model.train_mode(False)

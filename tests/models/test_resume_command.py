@@ -3,10 +3,10 @@ anything in the run folder changes."""
 
 import pytest
 
-from models import reports
-from models.runs import Run
-from models.training import Trainer, TrainRequest
-from studio.cli import main
+from models.runs.folder import Run
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
+from studio.cli.main import main
 from tests.models.conftest import TINY
 
 

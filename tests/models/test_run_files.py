@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from models import run_files
-from models.run_files import RunFileError, nesting_depth, read_json
-from models.runs import Run, RunError, list_runs
+from models.runs import json_files as run_files
+from models.runs.folder import Run, RunError, list_runs
+from models.runs.json_files import RunFileError, nesting_depth, read_json
 from tests.models.hostile_runs import Watchdog
 
 CONFIG = {

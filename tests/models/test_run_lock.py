@@ -7,17 +7,18 @@ import signal
 import subprocess
 import sys
 
-from models import checkpoint, reports
-from models.resume import hold_for_training
-from models.run_lock import HOLDER_FILE, is_locked
-from models.runs import Run
-from models.training import Trainer, TrainRequest
-from studio.cli import main
+from models.runs import checkpoint
+from models.runs.folder import Run
+from models.runs.lock import HOLDER_FILE, is_locked
+from models.runs.resume import hold_for_training
+from models.training import reports
+from models.training.trainer import Trainer, TrainRequest
+from studio.cli.main import main
 from tests.models.conftest import TINY
 
 HOLD = """
 import sys, time
-from models.run_lock import RunLock
+from models.runs.lock import RunLock
 lock = RunLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from models.run_notes import NOTES_FILE, read_details, read_notes, write_notes
+from models.runs.notes import NOTES_FILE, read_details, read_notes, write_notes
 
 
 def test_a_run_keeps_its_label_and_note(tmp_path):

@@ -9,11 +9,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from models import checkpoint, reports, training_loop
-from models.checkpoint import load_state, weights_step
-from models.runs import Run
-from models.training import Trainer, TrainRequest
-from models.training_loop import NONFINITE_PATIENCE
+from models.runs import checkpoint
+from models.runs.checkpoint import load_state, weights_step
+from models.runs.folder import Run
+from models.training import loop as training_loop
+from models.training import reports
+from models.training.loop import NONFINITE_PATIENCE
+from models.training.trainer import Trainer, TrainRequest
 from tests.models.conftest import TINY, train
 
 
@@ -96,7 +98,7 @@ def test_pause_resume_and_stop_from_another_thread(tmp_path):
 
 
 def test_non_finite_losses_skip_the_step_then_pause(tmp_path, monkeypatch):
-    import models.vae as vae_module
+    import models.kinds.vae as vae_module
 
     real_terms = vae_module.vae_terms
     calls = {"n": 0}
@@ -129,7 +131,7 @@ def test_non_finite_losses_skip_the_step_then_pause(tmp_path, monkeypatch):
 
 def poison_weights_after(monkeypatch, kind, step):
     """From `step` on, each training step leaves every weight NaN, as a NaN learning rate does."""
-    from models.registry import model_class
+    from models.kinds.registry import model_class
 
     cls = model_class(kind)
     real_step = cls.train_step
@@ -231,7 +233,7 @@ def test_every_kind_trains_and_reports_its_losses(trained_runs):
 def test_a_conditional_dcgan_grid_has_a_column_per_class(trained_runs):
     from PIL import Image
 
-    from models.checkpoint import load_model
+    from models.runs.checkpoint import load_model
 
     grids = sorted((Path(trained_runs["dcgan"]) / "samples").glob("step-*.png"))
     assert grids and Image.open(grids[-1]).size == (10 * 30 + 2, 8 * 30 + 2)  # 10 x 8 tiles

@@ -88,7 +88,7 @@ def _no_dangling_workers(qapp):
 
 @pytest.fixture(scope="session")
 def catalog():
-    from studio.session import load_catalog
+    from studio.training.session import load_catalog
 
     return load_catalog()
 
@@ -128,8 +128,8 @@ def window(qtbot, catalog, answer_yes):
 @pytest.fixture(scope="session")
 def headless_run(tmp_path_factory) -> Path:
     """A finished run written by the engine alone, as the command line writes one."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     root = tmp_path_factory.mktemp("headless")
     request = TrainRequest("vae", "mnist-5k", dict(TINY), epochs=1, sample_every=20, runs_dir=root)

@@ -25,8 +25,8 @@ def run_folder_is_complete(path: Path) -> None:
 
 def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
     """A run stopped after its first steps: real weights, written by the engine, in seconds."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     trainer = Trainer(TrainRequest(kind, "mnist-5k", hyperparameters, epochs=1, runs_dir=root))
     run_dir = None

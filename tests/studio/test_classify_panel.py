@@ -16,16 +16,16 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
-from studio.classifier_runs import NO_CLASSIFIER
-from studio.classify_table import CONFIDENCE, FAILED, NOTES, PREDICTION
+from studio.classify.classifier_runs import NO_CLASSIFIER
+from studio.classify.table import CONFIDENCE, FAILED, NOTES, PREDICTION
 from tests.models.test_images import write_bad_files
 
 
 @pytest.fixture(scope="session")
 def cnn_run(tmp_path_factory) -> Path:
     """A tiny classifier trained for one epoch by the engine, as the command line makes one."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     root = tmp_path_factory.mktemp("cnn-runs")
     request = TrainRequest(
@@ -39,7 +39,7 @@ def cnn_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def digits() -> tuple[np.ndarray, np.ndarray]:
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     dataset = load_mnist_5k()
     return dataset.test_images[:, 0].numpy(), dataset.test_labels.numpy()
@@ -406,8 +406,8 @@ def test_every_column_fits_beside_the_details_in_a_laptop_window(window, panel, 
 
 
 def test_the_notes_column_says_what_was_done_to_a_file():
-    from models.file_results import FileResult
-    from studio.classify_table import note_of
+    from models.inference.file_results import FileResult
+    from studio.classify.table import note_of
 
     stretched = "levels stretched (its strokes and background were too close in brightness)"
     plain = FileResult("a.png", labels=("1",), probabilities=(0.9,))

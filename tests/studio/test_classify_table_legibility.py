@@ -12,10 +12,10 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 from studio_helpers import WAIT_MS
 
-from models.file_results import FileResult
-from studio.classify_details import RowDetails
-from studio.classify_table import CONFIDENCE, FILE, FOLDER_ROLE, NOTES, ResultsFilter, ResultsModel
-from studio.classify_view import FileCell, ResultsTable
+from models.inference.file_results import FileResult
+from studio.classify.details import RowDetails
+from studio.classify.table import CONFIDENCE, FILE, FOLDER_ROLE, NOTES, ResultsFilter, ResultsModel
+from studio.classify.table_view import FileCell, ResultsTable
 
 # The Classify page's fixtures: a classifier run trained by the engine, the page showing it.
 from tests.studio.test_classify_panel import cnn_run, digits, panel, save_digits  # noqa: F401
@@ -142,7 +142,7 @@ def test_classify_page_shows_folders_and_the_smoothing_note_for_a_real_run(
 ):
     """From a classifier run trained by the engine: same-named files from two folders, the
     label smoothing its config holds said beside a selected row."""
-    from models.runs import Run
+    from models.runs.folder import Run
 
     # Fixtures of the Classify page's tests, asked for by name (imported above).
     page, run_dir = request.getfixturevalue("panel"), request.getfixturevalue("cnn_run")

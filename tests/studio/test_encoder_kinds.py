@@ -14,10 +14,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from studio_helpers import WAIT_MS
 
-from models.base import Capability
-from models.registry import KINDS
-from studio.latent_explorer import LatentExplorer
-from studio.samples_view import SamplesView
+from models.kinds.base import Capability
+from models.kinds.registry import KINDS
+from studio.latent.explorer import LatentExplorer
+from studio.training.samples_view import SamplesView
 
 # The kinds whose encoder gives a point, not a distribution (the VAE's latent page has its
 # own tests in test_latent_explorer.py), with settings small enough to train in seconds.
@@ -31,8 +31,8 @@ def test_the_kinds_tried_here_encode():
 @pytest.fixture(scope="module")
 def encoder_runs(tmp_path_factory) -> dict[str, Path]:
     """A run of each point-encoding kind, stopped after a few steps (a stop writes weights)."""
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     root = tmp_path_factory.mktemp("encoder-runs")
     runs = {}
@@ -88,11 +88,11 @@ def test_the_samples_pane_shows_reconstructions_beside_samples(qtbot, encoder_ru
 
 @pytest.mark.parametrize("kind", list(POINT_ENCODERS))
 def test_the_latent_page_works_from_real_images(qtbot, explorer, encoder_runs, kind, tmp_path):
-    from models.checkpoint import load_model
-    from models.data import load_mnist_5k
-    from models.grids import to_uint8
-    from models.latent_map import class_means
-    from models.runs import Run
+    from models.analysis.latent_map import class_means
+    from models.data.datasets import load_mnist_5k
+    from models.data.grids import to_uint8
+    from models.runs.checkpoint import load_model
+    from models.runs.folder import Run
 
     explorer.show_run(encoder_runs[kind])
     qtbot.waitUntil(
@@ -129,7 +129,7 @@ def test_the_latent_page_works_from_real_images(qtbot, explorer, encoder_runs, k
     qtbot.waitUntil(lambda: tool.end.spec()["source"] == "file", timeout=WAIT_MS)
     assert tool.end.spec()["path"] == str(digit)
     idle(qtbot, explorer)
-    from models.images import load_image
+    from models.data.images import load_image
 
     dropped = load_image(digit, model.image_shape).tensor()[None]
     expected = to_uint8(model.reconstruct(dropped))[0]

@@ -11,8 +11,8 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog
 from studio_helpers import WAIT_MS
 
-from studio.explanation_view import ExplanationView
-from studio.train_panel import TrainPanel
+from studio.classify.explanation_view import ExplanationView
+from studio.training.train_panel import TrainPanel
 from tests.studio.test_classify_panel import (  # noqa: F401 - fixtures
     cnn_run,
     digits,
@@ -55,7 +55,7 @@ def test_a_selected_row_shows_where_the_classifier_looked(panel, qtbot, tmp_path
 
 
 def test_the_job_explains_off_the_gui_thread_with_plain_data(cnn_run, digits):
-    from studio.classify_jobs import Explanation, explain_row
+    from studio.classify.jobs import Explanation, explain_row
 
     class Context:
         def __init__(self):
@@ -72,7 +72,7 @@ def test_the_job_explains_off_the_gui_thread_with_plain_data(cnn_run, digits):
 def test_the_train_panel_offers_every_classifier_and_a_numpy_archive(
     qtbot, catalog, tmp_path, monkeypatch
 ):
-    from models.registry import KINDS
+    from models.kinds.registry import KINDS
 
     form = TrainPanel()
     qtbot.addWidget(form)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
 from studio_helpers import TINY, WAIT_MS, quick_run
 
-from studio.latent_explorer import LatentExplorer
+from studio.latent.explorer import LatentExplorer
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,12 @@ import numpy as np
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor
 
-from studio import latent_endpoint
-from studio.latent_endpoint import EndPoint
-from studio.latent_interpolation import CornerGridTool
-from studio.latent_map import LatentMapTool
-from studio.latent_sliders import SlidersTool
-from studio.latent_traversal import LABEL_WIDTH
+from studio.latent import endpoint as latent_endpoint
+from studio.latent.endpoint import EndPoint
+from studio.latent.interpolation import CornerGridTool
+from studio.latent.map_view import LatentMapTool
+from studio.latent.sliders import SlidersTool
+from studio.latent.traversal import LABEL_WIDTH
 from studio.palette import TAB10
 
 CLASSES = [str(digit) for digit in range(10)]

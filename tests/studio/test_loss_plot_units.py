@@ -6,9 +6,17 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from models import reports
-from studio.loss_plot import LossPlot
-from studio.metric_style import KNOWN_METRICS, LOSS, PERCENT, QUALITY, RATE, colour_of, unit_of
+from models.training import reports
+from studio.training.loss_plot import LossPlot
+from studio.training.metric_style import (
+    KNOWN_METRICS,
+    LOSS,
+    PERCENT,
+    QUALITY,
+    RATE,
+    colour_of,
+    unit_of,
+)
 
 
 def cnn_records(steps=range(1, 21)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from studio.model_tasks import ModelTasks
+from studio.workers.model_tasks import ModelTasks
 
 
 def collect(tasks: ModelTasks) -> dict[str, list]:

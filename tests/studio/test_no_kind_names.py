@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from models.registry import KINDS
+from models.kinds.registry import KINDS
 
 STUDIO = Path(__file__).resolve().parents[2] / "studio"
 

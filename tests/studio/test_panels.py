@@ -13,12 +13,12 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from models import reports
-from studio.loss_plot import LossPlot, smooth
-from studio.samples_view import SamplesView
+from models.training import reports
 from studio.settings import StudioSettings
 from studio.status_bar import StudioStatusBar, format_duration
-from studio.train_panel import TrainPanel
+from studio.training.loss_plot import LossPlot, smooth
+from studio.training.samples_view import SamplesView
+from studio.training.train_panel import TrainPanel
 
 
 def losses(steps, loss, elapsed):
@@ -315,7 +315,7 @@ def test_grid_every_is_hidden_for_kinds_that_make_no_grids(qtbot, catalog):
 def test_the_form_says_how_long_a_run_will_take(qtbot, catalog, tmp_path):
     from fake_runs import fake_run
 
-    from models.eta import past_speeds
+    from models.training.eta import past_speeds
 
     fake_run(tmp_path, "20260101-000000-dcgan-mnist-5k", "dcgan", "mnist-5k", "cpu", 240.0)
     panel = TrainPanel()

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from studio_helpers import WAIT_MS, run_folder_is_complete
 
-from models.runs import Run
+from models.runs.folder import Run
 
 
 def copy_run(source: Path, runs_dir: Path) -> Path:
@@ -175,7 +175,7 @@ def test_reveal_without_a_file_manager_shows_the_path_to_copy(window, qtbot, hea
 
 def test_fork_settings_are_not_the_next_runs_defaults(window, qtbot, headless_run, runs_dir):
     from studio.settings import StudioSettings
-    from studio.train_panel import TrainPanel
+    from studio.training.train_panel import TrainPanel
 
     path = copy_run(headless_run, runs_dir)
     train = window.train_panel
@@ -231,7 +231,7 @@ def test_renaming_and_noting_a_run(window, qtbot, headless_run, runs_dir):
 def test_a_forked_run_names_its_parent_and_settings_compare_side_by_side(
     window, qtbot, headless_run, runs_dir
 ):
-    from models.training import Trainer, TrainRequest
+    from models.training.trainer import Trainer, TrainRequest
 
     path = copy_run(headless_run, runs_dir)
     config = Run(path).config
@@ -264,7 +264,7 @@ def test_a_forked_run_names_its_parent_and_settings_compare_side_by_side(
 
 
 def test_an_opened_classifier_run_says_where_its_mistakes_are(window, headless_run, runs_dir):
-    from models.training import Trainer, TrainRequest
+    from models.training.trainer import Trainer, TrainRequest
 
     request = TrainRequest("cnn", "mnist-5k", {"width": 4}, epochs=1, runs_dir=runs_dir)
     trainer = Trainer(request)

@@ -8,7 +8,7 @@ import os
 
 from studio_helpers import WAIT_MS
 
-from studio.runs_panel import COLUMNS, RunsPanel
+from studio.runs.runs_panel import COLUMNS, RunsPanel
 
 DATASET = {"name": "mnist-5k", "image_shape": [1, 28, 28], "class_names": ["0", "1"]}
 CONFIG = {"kind": "cnn", "created": "2026-01-01T00:00:00+00:00", "dataset": DATASET}
@@ -39,7 +39,7 @@ def test_a_damaged_run_is_listed_with_its_reason(qtbot, tmp_path):
 
 
 def test_comparing_a_run_whose_config_is_a_fifo_reads_nothing(tmp_path):
-    from studio.run_compare import read_config
+    from studio.runs.compare import read_config
     from tests.models.hostile_runs import Watchdog
 
     os.mkfifo(tmp_path / "config.json")

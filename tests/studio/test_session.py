@@ -7,8 +7,8 @@ from pathlib import Path
 
 from studio_helpers import TINY, WAIT_MS, run_folder_is_complete
 
-from models import reports
-from studio.session import TrainingSession
+from models.training import reports
+from studio.training.session import TrainingSession
 
 
 def test_reports_arrive_as_typed_signals_on_the_gui_thread(qtbot, runs_dir):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models import reports
-from studio.session import TrainingSession
+from models.training import reports
+from studio.training.session import TrainingSession
 
 
 def test_a_quality_report_becomes_the_quality_signal(qtbot):

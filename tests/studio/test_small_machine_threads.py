@@ -35,7 +35,7 @@ def small_pool(request):
 
 
 def digit_files(folder: Path, count: int = 2) -> list[Path]:
-    from models.data import load_mnist_5k
+    from models.data.datasets import load_mnist_5k
 
     folder.mkdir(parents=True, exist_ok=True)
     images = load_mnist_5k().test_images[:count, 0].numpy()

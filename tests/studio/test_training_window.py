@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from studio_helpers import WAIT_MS, run_folder_is_complete, set_tiny
 
-from models.runs import Run
+from models.runs.folder import Run
 
 
 def points(window) -> int:
@@ -194,7 +194,7 @@ def test_the_status_bar_names_the_device_before_any_run(window):
 
 
 def test_the_device_label_follows_a_run_whose_thread_share_changes(window):
-    from models import reports
+    from models.training import reports
 
     # What a CPU run reports when the run beside it ends (tests/models/test_cpu_share.py).
     window.session._dispatch(reports.DeviceChanged("CPU (2 threads)"))
@@ -202,8 +202,8 @@ def test_the_device_label_follows_a_run_whose_thread_share_changes(window):
 
 
 def test_a_resumed_run_of_another_kind_shows_its_own_form(window, qtbot, runs_dir):
-    from models import reports
-    from models.training import Trainer, TrainRequest
+    from models.training import reports
+    from models.training.trainer import Trainer, TrainRequest
 
     hyper = {"batch_size": 64, "width": 8, "latent_dim": 8}
     trainer = Trainer(TrainRequest("dcgan", "mnist-5k", hyper, epochs=5, runs_dir=runs_dir))

@@ -1,0 +1,2 @@
+"""The Classify page: dropped files classified with evidence (nearest images, explanations) and the
+test-set confusion matrix."""

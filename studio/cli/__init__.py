@@ -1,0 +1,1 @@
+"""The headless command line (never imports Qt): parsing, each sub-command, progress bars."""

@@ -1,0 +1,270 @@
+"""The latent-space page: a run chooser, the tools (interpolation, four corners, sliders, map,
+arithmetic), and the one background worker that does all their decoding.
+
+A run is loaded only when the page is on screen: opening a run elsewhere in the window must
+not cost a model load nobody looks at.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.kinds.description import LATENT_SPACE
+from models.runs.folder import Run, RunError, list_runs
+from studio.latent import jobs as latent_jobs
+from studio.latent.arithmetic import ArithmeticTool
+from studio.latent.interpolation import CornerGridTool, InterpolationTool
+from studio.latent.map_view import LatentMapTool
+from studio.latent.sliders import SlidersTool
+from studio.theme import notice_colour
+from studio.workers.model_tasks import ModelTasks
+
+
+def explorable_titles(catalog) -> str:
+    """The titles of the kinds that have a latent space, from the catalog's descriptions."""
+    return catalog.titles_with(LATENT_SPACE)
+
+
+def no_run_text(catalog) -> str:
+    if catalog is None:
+        return "Choose a run with a latent space above (or open one) to explore what it learned."
+    kinds = explorable_titles(catalog)
+    return f"Choose a {kinds} run above (or open one) to explore what it learned."
+
+
+class LatentExplorer(QWidget):
+    notice = Signal(str, str)  # level, one line for a person (the window's status bar)
+    model_ready = Signal(dict)  # the opened model's description
+    analysis_ready = Signal(dict)
+
+    def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs_dir = Path(runs_dir)
+        self.tasks = ModelTasks(self)
+        self.token = 0
+        self.wanted: str | None = None  # the run asked for
+        self.loaded: str | None = None  # the run asked of the worker (under self.token)
+        self.info: dict[str, Any] | None = None
+        self.analysis: dict[str, Any] | None = None
+        self.gallery: dict[str, Any] | None = None
+        self.catalog = None
+        self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
+
+        self.chooser = QComboBox()
+        self.chooser.setToolTip("The run whose latent space is explored")
+        self.chooser.setMinimumContentsLength(30)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List the runs in the runs folder again")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        # One line is always kept for it: a message coming and going must not move the tools
+        # (and their buttons) under the pointer.
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing())
+        self.empty = QLabel(no_run_text(None))
+        self.empty.setWordWrap(True)
+        self.empty.setMargin(24)
+
+        self.interpolation = InterpolationTool(self)
+        self.corners = CornerGridTool(self)
+        self.sliders = SlidersTool(self)
+        self.map = LatentMapTool(self)
+        self.arithmetic = ArithmeticTool(self)
+        self.tools = {
+            tool.key: tool
+            for tool in (self.interpolation, self.corners, self.sliders, self.map, self.arithmetic)
+        }
+        self.tabs = QTabWidget()
+        pages = (
+            (self.interpolation, "Interpolation", "A path between two end points, decoded"),
+            (self.corners, "Four corners", "An N x N grid of blends between four end points"),
+            (self.sliders, "Sliders", "One slider per latent dimension, decoded live"),
+            (self.map, "Map", "The test split projected onto a plane; click to decode"),
+            (self.arithmetic, "Arithmetic", "Add and subtract class mean vectors"),
+        )
+        for tool, title, tip in pages:
+            self.tabs.setTabToolTip(self.tabs.addTab(tool, title), tip)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.tabs)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Run"))
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+
+        self.tasks.result.connect(self._result)
+        self.tasks.failed.connect(self._failed)
+        self.chooser.activated.connect(self._chosen)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh()
+
+    # --- which run -----------------------------------------------------------------------
+    def set_runs_dir(self, path: str | Path) -> None:
+        self.runs_dir = Path(path)
+        self.refresh()
+
+    def set_catalog(self, catalog) -> None:
+        """Once the engine is loaded: only runs with a latent space are offered."""
+        self.catalog = catalog
+        self.refresh()
+        if self.wanted is not None and not self._explorable(self.wanted):
+            self.show_run(self.wanted)  # a run chosen before the catalog came: choose again
+
+    def _explorable(self, path: str) -> bool:
+        if self.catalog is None:
+            return True  # not known yet: the worker refuses it with a reason if it must
+        kind = self.kinds.get(path)
+        if kind is None:
+            try:
+                kind = Run(Path(path)).kind
+            except (RunError, KeyError, OSError, TypeError, ValueError):
+                return False
+        info = self.catalog.kinds.get(kind)
+        return info is not None and info.has(LATENT_SPACE)
+
+    def refresh(self) -> None:
+        """List the runs that have a latent space (every run until the catalog is known)."""
+        self.chooser.blockSignals(True)
+        self.chooser.clear()
+        summaries = list_runs(self.runs_dir)
+        self.kinds = {str(s.path): s.kind for s in summaries}
+        for summary in summaries:
+            if self._explorable(str(summary.path)):
+                self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
+        self._select(self.wanted)
+        self.chooser.blockSignals(False)
+        if self.wanted is None and self.catalog is not None and self.chooser.count():
+            # Nothing asked for yet: the newest run it can explore (loaded once shown).
+            self.show_run(self.chooser.itemData(0))
+        elif self.wanted is None and self.loaded is None:
+            self.empty.setText(self._none_text())
+
+    def _none_text(self) -> str:
+        if self.chooser.count() or self.catalog is None:
+            return no_run_text(self.catalog)
+        return (
+            f"No run in the runs folder has a latent space to explore: train a "
+            f"{explorable_titles(self.catalog)} (Train panel) first."
+        )
+
+    def _select(self, path: str | None) -> None:
+        index = self.chooser.findData(path) if path else -1
+        if path and index < 0:
+            self.chooser.addItem(Path(path).name, path)
+            index = self.chooser.count() - 1
+        self.chooser.setCurrentIndex(index)
+
+    def _chosen(self, index: int) -> None:
+        self.show_run(self.chooser.itemData(index))
+
+    def show_run(self, path: str | Path | None, reload: bool = False) -> None:
+        """Explore this run (loaded now if the page is on screen, else when it is shown). A run
+        without a latent space (a classifier opened for its curves) leaves the page on the run
+        it shows, or on the newest run it can explore: a refusal nobody asked for helps no one."""
+        path = None if path is None else str(path)
+        if path is not None and not self._explorable(path):
+            keep = self.wanted if self.wanted and self._explorable(self.wanted) else None
+            path = keep or (self.chooser.itemData(0) if self.chooser.count() else None)
+        self.wanted = path
+        self.chooser.blockSignals(True)
+        self._select(self.wanted)
+        self.chooser.blockSignals(False)
+        if reload:
+            self.loaded = None
+        if self.isVisible():
+            self._load_wanted()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._load_wanted()
+
+    def _load_wanted(self) -> None:
+        if self.wanted == self.loaded:
+            return
+        self.loaded = self.wanted
+        self.token += 1
+        self.info = self.analysis = self.gallery = None
+        for tool in self.tools.values():
+            tool.set_model(None)
+        self.stack.setCurrentWidget(self.empty)
+        self.notify("")  # what was said about the run before is no longer true
+        if self.wanted is None:
+            self.empty.setText(self._none_text())
+            return
+        self.empty.setText(f"Loading {Path(self.wanted).name}...")
+        self.tasks.submit("open", latent_jobs.open_run, self.token, self.wanted)
+
+    # --- the worker ----------------------------------------------------------------------
+    def run_job(self, name: str, job, *args) -> None:
+        """Used by the tools: every job is tied to the run open now."""
+        if self.info is not None:
+            self.tasks.submit(name, job, self.token, *args)
+
+    def _result(self, name: str, value: Any) -> None:
+        if not isinstance(value, dict) or value.get("token") != self.token:
+            return  # meant for a run that has since been replaced
+        if name == "open":
+            self.info = value
+            self.stack.setCurrentWidget(self.tabs)
+            for tool in self.tools.values():
+                tool.set_model(value)
+            if value["can_encode"]:
+                self.tasks.submit("gallery", latent_jobs.test_thumbnails, self.token)
+            self.tasks.submit("analyse", latent_jobs.analyse, self.token)
+            self.model_ready.emit(value)
+        elif name == "gallery":
+            self.gallery = {**value, "class_names": self.info["class_names"]}
+            for tool in self.tools.values():
+                tool.set_gallery(self.gallery)
+        elif name == "analyse":
+            self.analysis = value
+            for tool in self.tools.values():
+                tool.set_analysis(value)
+            self.analysis_ready.emit(value)
+        else:
+            key, _, sub = name.partition(":")
+            if key in self.tools:
+                self.tools[key].on_result(sub, value)
+
+    def _failed(self, name: str, message: str) -> None:
+        if name == "open":
+            # Said once, where the tools would be; the status bar is for news, not this.
+            self.empty.setText(html.escape(message))
+            self.stack.setCurrentWidget(self.empty)
+            return
+        key, _, sub = name.partition(":")
+        if key in self.tools:
+            self.tools[key].on_failed(sub, message)
+        else:
+            self.notify(message, "error")
+
+    def notify(self, message: str, level: str = "warning") -> None:
+        """Say it on the page and in the status bar; an empty message takes both back."""
+        self.say(message, level)
+        self.notice.emit("info" if message.startswith("Saved") else level, message)
+
+    def say(self, message: str, level: str = "warning") -> None:
+        colour = notice_colour(level)
+        style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
+        self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")
+
+    def shutdown(self) -> bool:
+        return self.tasks.shutdown()

@@ -1,0 +1,1 @@
+"""The run history dock: listing, following, comparing, renaming and noting runs."""

@@ -1,0 +1,105 @@
+"""The settings of several runs side by side: one column per run, one row per setting, the rows
+where they differ highlighted (and listed first), so "what did I change?" has an answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from models.runs.json_files import CONFIG_LIMIT, read_json
+
+SECTIONS = ("kind", "dataset", "hyperparameters", "training", "device", "parent")
+MISSING = "–"
+
+
+def flatten(config: dict[str, Any]) -> dict[str, str]:
+    """The settings of a config.json as "section.name" -> text (the dataset by its name)."""
+    rows: dict[str, str] = {}
+    for section in SECTIONS:
+        value = config.get(section)
+        if section == "dataset" and isinstance(value, dict):
+            value = value.get("name")
+        if isinstance(value, dict):
+            for name, item in value.items():
+                text = json.dumps(item) if isinstance(item, list) else str(item)
+                rows[f"{section}.{name}"] = text
+        elif value is not None:
+            rows[section] = str(value)
+    return rows
+
+
+def compare(configs: list[dict[str, Any]]) -> list[tuple[str, list[str], bool]]:
+    """(setting, value per run, differs), differing settings first, each group in order."""
+    flat = [flatten(config) for config in configs]
+    names: list[str] = []
+    for rows in flat:
+        names += [name for name in rows if name not in names]
+    table = [(name, [rows.get(name, MISSING) for rows in flat]) for name in names]
+    marked = [(name, values, len(set(values)) > 1) for name, values in table]
+    return [row for row in marked if row[2]] + [row for row in marked if not row[2]]
+
+
+def read_config(path: str) -> dict[str, Any]:
+    try:
+        value = read_json(Path(path) / "config.json", CONFIG_LIMIT)  # a FIFO must not hang
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class CompareDialog(QDialog):
+    def __init__(self, parent, paths: list[str], labels: dict[str, str] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Compare {len(paths)} runs")
+        labels = labels or {}
+        self.rows = compare([read_config(path) for path in paths])
+        self.table = QTableWidget(len(self.rows), len(paths))
+        self.table.setHorizontalHeaderLabels([labels.get(p) or Path(p).name for p in paths])
+        self.table.setVerticalHeaderLabels([name for name, _, _ in self.rows])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        highlight = QBrush(self.palette().highlight().color().lighter(170))
+        text = QBrush(self.palette().text().color())
+        if self.palette().window().color().lightness() < 128:
+            highlight = QBrush(self.palette().highlight().color().darker(160))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for row, (_name, values, differs) in enumerate(self.rows):
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if differs:
+                    item.setBackground(highlight)
+                    item.setForeground(text)
+                    item.setFont(bold)
+                self.table.setItem(row, column, item)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in range(len(paths)):
+            self.table.horizontalHeaderItem(column).setToolTip(paths[column])
+        self.only_differences = QCheckBox("Only the settings that differ")
+        self.only_differences.toggled.connect(self._filter)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.only_differences)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(min(260 + 180 * len(paths), 1000), 520)
+
+    def _filter(self, only: bool) -> None:
+        for row, (_name, _values, differs) in enumerate(self.rows):
+            self.table.setRowHidden(row, only and not differs)
+
+    def differing(self) -> list[str]:
+        return [name for name, _, differs in self.rows if differs]

@@ -19,6 +19,7 @@ class Capability(enum.Flag):
     ENCODE = enum.auto()
     CONDITIONAL = enum.auto()
     CLASSIFY = enum.auto()
+    IMAGE_TO_IMAGE = enum.auto()
 
 
 class SamplingCancelled(RuntimeError):
@@ -176,6 +177,10 @@ class ImageModel(ABC):
 
     def features(self, images: Tensor) -> Tensor:
         raise CapabilityError(f"a {self.title} has no feature space")
+
+    def apply(self, images: Tensor) -> Tensor:
+        """Images (N, C, H, W) in [0, 1] turned into other images (an upscaler's larger ones)."""
+        raise CapabilityError(f"a {self.title} does not turn one image into another")
 
     # --- state -------------------------------------------------------------------------
     def weights(self) -> dict[str, Tensor]:

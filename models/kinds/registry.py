@@ -9,6 +9,7 @@ from models.kinds.classifier import CNN
 from models.kinds.classifier_backbones import ResNet18Classifier, ViTClassifier
 from models.kinds.diffusion import Diffusion
 from models.kinds.gan import DCGAN
+from models.kinds.superres import SuperResolution
 from models.kinds.vae import VAE
 
 KINDS: dict[str, type[ImageModel]] = {
@@ -21,6 +22,7 @@ KINDS: dict[str, type[ImageModel]] = {
         CNN,
         ResNet18Classifier,  # resnet18
         ViTClassifier,  # vit
+        SuperResolution,  # superres
     )
 }
 DEFAULT_KIND = "vae"

@@ -124,7 +124,9 @@ class Loop:
             yield report
 
     def samples(self) -> reports.Samples | None:
-        if self.fixed_noise is None and not self.model.can(Capability.ENCODE):
+        if self.fixed_noise is None and not self.model.can(
+            Capability.ENCODE | Capability.IMAGE_TO_IMAGE
+        ):
             return None
         self.model.train_mode(False)
         try:
@@ -146,6 +148,14 @@ class Loop:
                 len(self.fixed_noise), noise=self.fixed_noise, labels=self.grid_labels, **options
             )
             grid = make_grid(to_uint8(samples), columns=self.grid_columns)
+            path = str(self.run_folder.grid_path(self.step))
+            save_png(grid_folder_made(Path(path)), grid)
+        if self.model.can(Capability.IMAGE_TO_IMAGE):
+            # The kind's own before/after grid of the fixed test images, shown as its samples.
+            originals = self.dataset.batch(
+                "test", self.fixed_test.to(self.dataset.test_images.device)
+            ).images
+            grid = self.model.preview_grid(originals)
             path = str(self.run_folder.grid_path(self.step))
             save_png(grid_folder_made(Path(path)), grid)
         recon = None

@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         session.losses.connect(status.show_losses)
         session.samples.connect(self.samples_view.add_samples)
         session.evaluation.connect(lambda report: plot.add_evaluation(self._name, report))
+        session.quality.connect(lambda report: plot.add_quality(self._name, report))
         session.notice.connect(status.notify)
         session.device_changed.connect(status.device_label.setText)
         session.state_changed.connect(panel.set_state)

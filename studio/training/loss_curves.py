@@ -1,5 +1,6 @@
-"""The numbers behind the loss plot: each run's curves, grown in place as reports arrive, and
-the smoothing drawn over them. No Qt here."""
+"""The numbers behind the loss plot: each run's curves, grown in place as reports arrive, the
+smoothing drawn over them, and the quality measurements with what models/analysis/quality/
+collapse.py says of them. No Qt here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
-NOT_CURVES = {"step", "epoch", "time", "split"}
+from models.analysis.quality.collapse import CollapseWatch
+from models.analysis.quality.history import measurement_of
+
+NOT_CURVES = {"step", "epoch", "time", "split", "quality"}
 
 
 def smooth(values: np.ndarray, weight: float, state=(0.0, 0, math.nan)):
@@ -77,6 +81,10 @@ class Series:
         self.index = index  # 0 = the run in focus (solid lines), >0 = an overlay
         self.train: dict[str, Curve] = {}
         self.test: dict[str, Curve] = {}
+        self.quality: dict[str, Curve] = {}  # figure name -> its measurements
+        self.class_names: tuple[str, ...] = ()  # for the collapse warning; a live report's
+        self.watch: CollapseWatch | None = None
+        self.collapse: str | None = None  # the collapse warning standing now, if any
         self.last_time = 0.0
         self.last_step = 0
         self.items: dict[tuple[str, str], Any] = {}  # drawn items, made by the plot
@@ -90,12 +98,39 @@ class Series:
             for key, value in record.items():
                 if key not in NOT_CURVES and isinstance(value, (int, float)):
                     rows.setdefault((split, key), []).append((step, t, float(value)))
+            measurement = measurement_of(record)
+            if measurement is not None:
+                for name, value in measurement.figures.items():
+                    rows.setdefault(("quality", name), []).append((step, t, value))
+                self._watch(measurement)
+        tables = {"train": self.train, "test": self.test, "quality": self.quality}
         for (split, key), points in rows.items():
-            table = self.test if split == "test" else self.train
-            table.setdefault(key, Curve()).extend(points)
+            tables[split].setdefault(key, Curve()).extend(points)
         if records:
             self.last_step = int(records[-1].get("step", self.last_step))
             self.last_time = float(records[-1].get("time", self.last_time) or 0.0)
+
+    def _watch(self, measurement) -> None:
+        """The warning stands from the measurement that raised it until one that is fine."""
+        shares = measurement.class_shares
+        if self.watch is None:
+            names = self.class_names
+            if len(names) != len(shares):
+                names = tuple(str(i) for i in range(len(shares)))  # a reopened run's classes
+            self.watch = CollapseWatch(names)
+        warnings = self.watch.check(measurement.step, measurement.figures, shares)
+        if warnings:
+            self.collapse = warnings[-1]
+        elif not (self.watch.share_warned or self.watch.recall_warned):
+            self.collapse = None
+
+
+def quality_to_records(report: Any) -> list[dict[str, Any]]:
+    """A Quality report as the record metrics.jsonl keeps of it, so a run looks the same live
+    and reopened."""
+    quality = {**report.figures, "class_shares": list(report.class_shares)}
+    return [{"step": report.step, "epoch": report.epoch, "time": report.elapsed,
+             "quality": quality}]  # fmt: skip
 
 
 def losses_to_records(report: Any, last_time: float) -> list[dict[str, Any]]:

@@ -1,11 +1,12 @@
-"""Live curves of a run: one plot per unit (losses; accuracies in %; the learning rate; later
-quality), each metric in the colour and marker its name gives it, test metrics as markers, and
-several runs overlaid in line styles of their own. Legends sit above the plots, never on them."""
+"""Live curves of a run: one plot per unit (losses; the quality of generated images, FID and
+precision/recall; accuracies in %; the learning rate), each metric in the colour and marker its
+name gives it, test metrics as markers, and several runs overlaid in line styles of their own.
+Legends sit above the plots, never on them. A banner above them says when the run in focus
+looks like it is collapsing (models/analysis/quality/collapse.py decides)."""
 
 from __future__ import annotations
 
 import csv
-import html
 from pathlib import Path
 from typing import Any
 
@@ -20,128 +21,40 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 from superqt import QLabeledDoubleSlider
 
-from studio.training.loss_curves import Curve, Series, losses_to_records, smooth
+from studio.theme import notice_colour
+from studio.training.loss_curves import (
+    Curve,
+    Series,
+    losses_to_records,
+    quality_to_records,
+    smooth,
+)
 from studio.training.metric_style import (
     LOSS,
-    RATE,
     UNITS,
-    Unit,
     axis_label,
     base_name,
     colour_of,
     legend_name,
+    quality_colour,
+    quality_legend,
+    quality_unit,
     symbol_of,
     unit_of,
 )
+from studio.training.plot_panes import LegendLabel, Pane, line_style, swatch
 
 __all__ = ["LossPlot", "smooth"]
 
-# The run in focus is drawn solid; overlaid runs in these styles, with the text a legend shows.
-FOCUS_STYLE = (Qt.PenStyle.SolidLine, "━━")
-OVERLAY_STYLES = (
-    (Qt.PenStyle.DashLine, "╍╍"),
-    (Qt.PenStyle.DotLine, "┅┅"),
-    (Qt.PenStyle.DashDotLine, "━·━"),
-)
 REDRAW_INTERVAL_MS = 200  # reports arrive at most ~10/s; 5 redraws/s look live and cost half
 MARKER_SIZE = 9
-LEFT_AXIS_WIDTH = 56  # pixels: room for the ticks and the axis label
-MIN_PLOT_HEIGHT = 80  # pixels
-
-
-def line_style(series: Series) -> tuple[Qt.PenStyle, str]:
-    if series.index == 0:
-        return FOCUS_STYLE
-    return OVERLAY_STYLES[(series.index - 1) % len(OVERLAY_STYLES)]
-
-
-def swatch(colour: str, text: str, name: str) -> tuple[str, str]:
-    """A legend entry: as rich text, and as the plain text whose width it takes."""
-    return f"<span style='color:{colour}'>{text}</span>&nbsp;{html.escape(name)}", f"{text} {name}"
-
-
-class LegendLabel(QLabel):
-    """Legend entries in lines that fit the width. Broken into lines here rather than by word
-    wrap: a word-wrapping label has a height for each width, and a layout holding one gives
-    its plots equal heights instead of the units' shares."""
-
-    GAP = "&nbsp;&nbsp;&nbsp;"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: list[tuple[str, str]] = []
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setContentsMargins(6, 0, 6, 0)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-
-    def set_entries(self, entries: list[tuple[str, str]]) -> None:
-        if entries == self.entries and self.isHidden() == (not entries):
-            return
-        self.entries = entries
-        self.setVisible(bool(entries))
-        self._flow()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._flow()
-
-    def _flow(self) -> None:
-        metrics, room = self.fontMetrics(), max(self.contentsRect().width(), 1)
-        lines: list[list[str]] = [[]]
-        used = 0
-        for rich, plain in self.entries:
-            width = metrics.horizontalAdvance(plain + "   ")
-            if lines[-1] and used + width > room:
-                lines.append([])
-                used = 0
-            lines[-1].append(rich)
-            used += width
-        text = "<br>".join(self.GAP.join(line) for line in lines)
-        if text != self.text():
-            self.setText(text)
-
-
-class Pane:
-    """One plot of the stack: the metrics of one unit, its legend above it."""
-
-    def __init__(self, unit: Unit, x_link: pg.PlotWidget | None):
-        self.unit = unit
-        self.widget = QWidget()
-        self.legend = LegendLabel()
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setLabel("left", unit.axis)
-        # Room for the axis label written along it, and under the lowest plot for the steps.
-        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
-        # The same axis width on every plot keeps their steps one above the other.
-        self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        # "x0.001" after "learning rate" would not fit beside a plot; its ticks say it.
-        self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key)
-        if x_link is not None:
-            self.plot.setXLink(x_link)  # one zoom or pan moves every plot along the steps
-        # Heights follow the units' stretch factors, not the plots' size hints; a policy that
-        # ignores size hints ignores the children's minimums too, so it is set here.
-        self.widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.widget.setMinimumHeight(MIN_PLOT_HEIGHT + self.legend.fontMetrics().height())
-        layout = QVBoxLayout(self.widget)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.plot, 1)
-        self.metrics: list[str] = []  # base names drawn here, in order of appearance
-        self.looks: tuple = ()  # shown, axis label, x label: what was last set
-
-    def set_legend(self, entries: list[tuple[str, str]]) -> None:
-        self.legend.set_entries(entries)
-
-
+QUALITY_MARKER_SIZE = 6  # a measurement is a point on its curve, not a test marker
 EMPTY_HINT = "Press Train (Ctrl+Return) or open a run below to see its loss curves"
 
 
@@ -158,6 +71,16 @@ class LossPlot(QWidget):
         self.runs_legend = LegendLabel()
         self.runs_legend.hide()
         stack.addWidget(self.runs_legend)
+        # Outside the canvas's stretch factors: a word-wrapped label may take what it needs.
+        self.collapse_banner = QLabel()
+        self.collapse_banner.setObjectName("collapse-banner")
+        self.collapse_banner.setWordWrap(True)
+        self.collapse_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.collapse_banner.setToolTip(
+            "The quality monitor's class histogram or recall says the generator makes fewer "
+            "kinds of image than the data has (mode collapse)"
+        )
+        self.collapse_banner.hide()
         for unit in UNITS:
             first = self.panes.get(LOSS.key)
             pane = self.panes[unit.key] = Pane(unit, None if first is None else first.plot)
@@ -193,6 +116,7 @@ class LossPlot(QWidget):
         controls.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.collapse_banner)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(controls)
 
@@ -250,6 +174,16 @@ class LossPlot(QWidget):
         record = {"step": report.step, "time": self.series[name].last_time, "split": "test"}
         self.add_records(name, [{**record, **report.metrics}])
 
+    def add_quality(self, name: str, report: Any) -> None:
+        """A reports.Quality: points on the quality curves, and its collapse warnings."""
+        if name not in self.series:
+            self.show_run(name)
+        series = self.series[name]
+        series.class_names = tuple(report.class_names)
+        self.add_records(name, quality_to_records(report))
+        if report.warnings:  # the monitor's own verdict, which knew the run's earlier best
+            series.collapse = report.warnings[-1]
+
     # --- drawing ------------------------------------------------------------------------
     def _schedule(self, *_: object) -> None:
         if not self._redraw_timer.isActive():
@@ -269,13 +203,17 @@ class LossPlot(QWidget):
         weight = float(self.smoothing.value())
         for pane in self.panes.values():
             pane.metrics = []
+            pane.quality = []
         for series in self.series.values():
             for name, curve in series.train.items():
                 self._draw_train(series, name, curve, weight)
             for metric, curve in series.test.items():
                 self._draw_test(series, metric, curve)
+            for figure, curve in series.quality.items():
+                self._draw_quality(series, figure, curve)
         self._arrange()
         self._show_hint()
+        self._show_collapse()
 
     def _pane(self, metric: str) -> Pane:
         pane = self.panes[unit_of(metric).key]
@@ -308,14 +246,46 @@ class LossPlot(QWidget):
         )  # fmt: skip
         item.setData(self._x(series, curve), curve.columns()[2] * pane.unit.scale)
 
+    def _draw_quality(self, series: Series, figure: str, curve: Curve) -> None:
+        """Measurements are sparse: drawn unsmoothed, a point at each, joined by a line."""
+        unit = quality_unit(figure)
+        if unit is None:
+            return
+        pane, colour = self.panes[unit.key], quality_colour(figure)
+        if figure not in pane.quality:
+            pane.quality.append(figure)
+        item = self._item(
+            series, ("quality", figure), pane, symbol="o", symbolSize=QUALITY_MARKER_SIZE,
+            pen=pg.mkPen(colour, width=2, style=line_style(series)[0]),
+            symbolBrush=colour if series.index == 0 else None, symbolPen=pg.mkPen(colour),
+        )  # fmt: skip
+        item.setData(self._x(series, curve), curve.columns()[2] * unit.scale)
+
+    def _show_collapse(self) -> None:
+        """The warning of the run in focus, shown for as long as it stands."""
+        focus = next((s for s in self.series.values() if s.index == 0), None)
+        warning = focus.collapse if focus is not None else None
+        if warning:
+            text = f"⚠ {warning}"
+            if text != self.collapse_banner.text():
+                self.collapse_banner.setText(text)
+            colour = (
+                notice_colour("warning", self.palette()) or self.palette().text().color().name()
+            )
+            self.collapse_banner.setStyleSheet(
+                f"QLabel#collapse-banner {{ color: {colour}; border: 1px solid {colour};"
+                " border-radius: 3px; padding: 4px; font-weight: bold; }"
+            )
+        self.collapse_banner.setVisible(bool(warning))
+
     def _arrange(self) -> None:
         """Show the plots that have something to show, label their axes, write the legends;
         only the lowest plot names the horizontal axis."""
-        shown = [p for p in self.panes.values() if p.metrics or p.unit is LOSS]
+        shown = [p for p in self.panes.values() if p.metrics or p.quality or p.unit is LOSS]
         for pane in self.panes.values():
             # Labels are set only when they change: a redraw comes five times a second.
             bottom = self.x_axis.currentText() if pane is shown[-1] else None
-            looks = (pane in shown, axis_label(pane.unit, pane.metrics), bottom)
+            looks = (pane in shown, axis_label(pane.unit, pane.metrics + pane.quality), bottom)
             if looks != pane.looks:
                 pane.looks = looks
                 pane.widget.setVisible(looks[0])
@@ -343,11 +313,13 @@ class LossPlot(QWidget):
             test = f"test_{name}"
             if any(test in s.test for s in self.series.values()):
                 entries.append(swatch(colour, symbol_of(name)[1], legend_name(test)))
+        for figure in pane.quality:
+            entries.append(swatch(quality_colour(figure), "━●━", quality_legend(figure)))
         return entries
 
     def _show_hint(self) -> None:
         """Empty axes say how to fill them; the hint goes with the first values."""
-        has_values = any(series.train or series.test for series in self.series.values())
+        has_values = any(s.train or s.test or s.quality for s in self.series.values())
         self.plot.setTitle(None if has_values else EMPTY_HINT, size="10pt")
 
     def _item(self, series: Series, key: tuple[str, str], pane: Pane, **style: Any):
@@ -390,7 +362,7 @@ class LossPlot(QWidget):
     def curve(self, series: str, loss: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """The x values and raw values of one curve, as plotted (for export and tests)."""
         s = self.series[series]
-        c = (s.test if split == "test" else s.train)[loss]
+        c = {"test": s.test, "quality": s.quality}.get(split, s.train)[loss]
         return self._x(s, c), c.columns()[2]
 
     # --- export -------------------------------------------------------------------------
@@ -399,7 +371,9 @@ class LossPlot(QWidget):
             writer = csv.writer(handle)
             writer.writerow(["run", "split", "name", "step", "epoch", "time", "value"])
             for series in self.series.values():
-                for split, table in (("train", series.train), ("test", series.test)):
+                tables = (("train", series.train), ("test", series.test),
+                          ("quality", series.quality))  # fmt: skip
+                for split, table in tables:
                     for name, curve in table.items():
                         steps, times, values = curve.columns()
                         spe = series.steps_per_epoch

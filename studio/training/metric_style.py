@@ -7,6 +7,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from models.analysis.quality.figures import BY_NAME as FIGURE_INFO
 from studio.palette import TAB10
 
 # Names the engine reports today, each given its own colour and marker so no two of them ever
@@ -36,7 +37,16 @@ LOSS = Unit("loss", "loss", stretch=4, log_scale=True)
 PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=3)
 RATE = Unit("rate", "rate", stretch=2)  # short: its plot is the lowest; the legend says more
 QUALITY = Unit("quality", "quality", stretch=3, log_scale=True)
-UNITS = (LOSS, PERCENT, RATE, QUALITY)  # top to bottom
+COVERAGE = Unit("coverage", "% (higher is better)", scale=100.0, stretch=2)  # precision, recall
+UNITS = (LOSS, QUALITY, COVERAGE, PERCENT, RATE)  # top to bottom
+
+# The quality monitor's figures (metrics.jsonl records of their own, models/analysis/quality/)
+# that are drawn as curves, with the plot each goes on and its colour; the others (KID, the
+# class histogram, the spread) are in the runs' comparison and the CSV export.
+QUALITY_CURVES = {"fid": (QUALITY, TAB10[3]), "precision": (COVERAGE, TAB10[2]),
+                  "recall": (COVERAGE, TAB10[4])}  # fmt: skip
+QUALITY_LABELS = {"fid": "FID", "precision": "precision", "recall": "recall"}
+FID_AXIS = "FID (lower is better)"
 
 # Words in a metric's name that say its unit (matched against the name's "_"-separated parts).
 SHARE_WORDS = {"accuracy", "acc", "precision", "recall", "real", "fake"}  # 0..1, shown in %
@@ -86,8 +96,29 @@ def symbol_of(metric: str) -> tuple[str, str]:
     return SYMBOLS[_index(metric, len(SYMBOLS))]
 
 
+def quality_unit(figure: str) -> Unit | None:
+    """The plot a quality figure is drawn on; None for the figures not drawn."""
+    return QUALITY_CURVES[figure][0] if figure in QUALITY_CURVES else None
+
+
+def quality_colour(figure: str) -> str:
+    return QUALITY_CURVES[figure][1]
+
+
+def quality_legend(figure: str) -> str:
+    """ "FID, lower is better": which way a quality curve should go is not obvious from it."""
+    figure_info = FIGURE_INFO.get(figure)
+    label = QUALITY_LABELS.get(figure, figure)
+    if figure_info is None:
+        return label
+    return f"{label}, {'higher' if figure_info.higher_is_better else 'lower'} is better"
+
+
 def axis_label(unit: Unit, metrics: list[str]) -> str:
-    """A percent axis holding more than accuracies (a discriminator's outputs) says only %."""
+    """A percent axis holding more than accuracies (a discriminator's outputs) says only %;
+    the quality axis holding FID alone says which way is better."""
     if unit is PERCENT and not all("acc" in base_name(m) for m in metrics):
         return "%"
+    if unit is QUALITY and metrics and all(base_name(m) == "fid" for m in metrics):
+        return FID_AXIS
     return unit.axis

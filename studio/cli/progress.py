@@ -1,4 +1,5 @@
-"""A terminal progress bar for a Trainer: steps, images/s, ETA, and the latest losses."""
+"""A terminal progress bar for a Trainer: steps, images/s, ETA, the latest losses, and one line
+per quality measurement."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from tqdm import tqdm
 
 def short(values: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.4g}" for k, v in values.items())
+
+
+def quality_line(report) -> str:
+    """A reports.Quality as one line of name=value pairs, like `image-studio quality` ends."""
+    return (f"quality at step {report.step} (epoch {report.epoch}): {short(report.figures)} "
+            f"samples={report.samples} seconds={report.seconds:.2f}")  # fmt: skip
 
 
 class TrainingProgress:
@@ -37,6 +44,8 @@ class TrainingProgress:
                     self.write(
                         f"epoch {report.epoch} (step {report.step}): {short(report.metrics)}"
                     )
+                elif isinstance(report, reports.Quality):
+                    self.write(quality_line(report))  # its warnings follow as Notices
                 elif isinstance(report, reports.Notice):
                     self.write(f"{report.level}: {report.message}")
                 elif isinstance(report, reports.StateChanged):

@@ -34,29 +34,23 @@ class ClassifierInfo:
 
 
 def _classifier(context, run_dir: str) -> dict[str, Any]:
-    from models.kinds.base import Capability
-    from models.kinds.registry import model_class
-    from models.runs.checkpoint import load_model
-    from models.runs.folder import Run, RunError
+    from models.kinds.description import CLASSIFIER
+    from models.runs.folder import Run
+    from models.runs.open_model import check_role, open_model
 
     run = Run.open(run_dir)
     config = run.config
     # The kind first: a generative run still training would otherwise be told to wait for
     # weights that will never classify anything.
-    kind = model_class(config["kind"])
-    if not kind.capabilities & Capability.CLASSIFY:
-        raise RunError(
-            f"{run.name} is a {kind.title} run and does not classify images; "
-            "choose a classifier run or train one"
-        )
+    check_role(run, CLASSIFIER)
     try:
         stamp = run.weights_path.stat().st_mtime_ns
     except FileNotFoundError:
-        raise RunError(f"{run.name} has no saved weights yet; wait for its first epoch") from None
+        stamp = None  # open_model says the run has no weights yet
     cached = context.cache.get("classifier")
-    if cached is not None and cached["key"] == (str(run.path), stamp):
+    if cached is not None and stamp is not None and cached["key"] == (str(run.path), stamp):
         return cached
-    model = load_model(run, "auto")
+    model = open_model(run, CLASSIFIER)
     info = ClassifierInfo(
         run_dir=str(run.path),
         name=run.name,

@@ -117,16 +117,12 @@ def follow(trainer) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
-def load_capable(args: argparse.Namespace, capability, refusal: str, run=None):
-    """The run's model, or a one-line refusal when its kind cannot do what was asked."""
-    from models.kinds.base import CapabilityError
-    from models.runs.checkpoint import load_model
+def load_capable(args: argparse.Namespace, role: str, run=None):
+    """The run's model, or the one-line refusal (models/runs/open_model.py) when its kind
+    cannot play `role`, said before any weights are read."""
+    from models.runs.open_model import open_model
 
-    run = run or find_run(args)
-    model = load_model(run)
-    if not model.can(capability):
-        raise CapabilityError(f"{run.name} is a {model.title} run, which {refusal}")
-    return model
+    return open_model(run or find_run(args), role)
 
 
 def class_index(model, label: str) -> int:
@@ -141,10 +137,10 @@ def command_sample(args: argparse.Namespace) -> int:
     import torch
 
     from models.inference.export import save_images
-    from models.kinds.base import Capability
+    from models.kinds.description import LATENT_SPACE
     from studio.cli.sampling import draw, sampling_options, stopped_message
 
-    model = load_capable(args, Capability.GENERATE, "cannot generate images")
+    model = load_capable(args, LATENT_SPACE)
     if not 1 <= args.n <= 10_000:
         raise ValueError("-n must be between 1 and 10000")
     label = None if args.label is None else class_index(model, args.label)
@@ -164,9 +160,9 @@ def command_interpolate(args: argparse.Namespace) -> int:
     from models.analysis.latent_map import seed_latent
     from models.analysis.latent_paths import path
     from models.inference.export import save_strip
-    from models.kinds.base import Capability
+    from models.kinds.description import LATENT_SPACE
 
-    model = load_capable(args, Capability.GENERATE, "has no latent space")
+    model = load_capable(args, LATENT_SPACE)
     if not 2 <= args.steps <= 256:
         raise ValueError("--steps must be between 2 and 256")
     ends = torch.stack([seed_latent(model, s) for s in args.seeds])
@@ -194,10 +190,10 @@ def command_denoise(args: argparse.Namespace) -> int:
 def command_classify(args: argparse.Namespace) -> int:
     from models.inference.classify import classify_files, expand_paths, write_csv
     from models.inference.file_results import display_path
-    from models.kinds.base import Capability
+    from models.kinds.description import CLASSIFIER
 
     run = find_run(args)
-    model = load_capable(args, Capability.CLASSIFY, "does not classify", run)
+    model = load_capable(args, CLASSIFIER, run)
     paths = expand_paths(args.paths)
     background = run.config["dataset"].get("background")
     results = []
@@ -232,21 +228,12 @@ def command_reconstruct(args: argparse.Namespace) -> int:
 
     from models.inference.classify import expand_paths
     from models.inference.reconstruct import reconstruct_files
-    from models.kinds.base import Capability, CapabilityError
-    from models.kinds.description import ENCODER, describe_registered, titles_with
-    from models.kinds.registry import model_class
+    from models.kinds.description import ENCODER
     from models.runs.atomic import atomic_file
-    from models.runs.checkpoint import load_model
 
     if args.output.suffix.lower() != ".npz":
         raise ValueError(f"{args.output.name}: choose a file ending in .npz")
-    run = find_run(args)
-    kind = model_class(run.kind)
-    if not kind.capabilities & Capability.ENCODE:  # refused before any weights are read
-        encoding = titles_with(describe_registered().values(), ENCODER)
-        raise CapabilityError(f"{run.name} is a {kind.title} run, which has no encoder to "
-                              f"reconstruct images with; choose a {encoding} run")  # fmt: skip
-    model = load_model(run)
+    model = load_capable(args, ENCODER)
     kept, paths, failed = [], [], 0
     for result in reconstruct_files(model, expand_paths(args.paths)):
         if result.pixels is None:
@@ -264,6 +251,18 @@ def command_reconstruct(args: argparse.Namespace) -> int:
         np.savez_compressed(handle, images=images, paths=np.array(paths, dtype=str))
     print(f"wrote {len(kept)} reconstructions to {args.output}", file=sys.stderr)
     return 0
+
+
+def command_apply(args: argparse.Namespace) -> int:
+    from studio.cli.apply import command_apply as apply_run
+
+    return apply_run(args)
+
+
+def command_stylize(args: argparse.Namespace) -> int:
+    from studio.cli.stylize import command_stylize as stylize
+
+    return stylize(args)
 
 
 def command_quality(args: argparse.Namespace) -> int:

@@ -67,11 +67,11 @@ def command_quality(args: argparse.Namespace) -> int:
 
 
 def _generator(args: argparse.Namespace):
-    from models.kinds.base import Capability
+    from models.kinds.description import LATENT_SPACE
     from studio.cli.commands import find_run, load_capable
 
     run = find_run(args)
-    return load_capable(args, Capability.GENERATE, "does not generate images", run), run
+    return load_capable(args, LATENT_SPACE, run), run
 
 
 def _check_steps(model, steps: int | None) -> None:

@@ -162,13 +162,13 @@ def command_denoise(args: argparse.Namespace) -> int:
     import torch
 
     from models.analysis.latent_map import seed_latent
-    from models.kinds.base import Capability
+    from models.kinds.description import LATENT_SPACE
     from studio.cli.commands import class_index, find_run, load_capable
 
     if args.output.suffix.lower() not in (".gif", ".png"):
         raise ValueError(f"{args.output.name}: choose a file ending in .gif or .png")
     run = find_run(args)
-    model = load_capable(args, Capability.GENERATE, "cannot generate images", run)
+    model = load_capable(args, LATENT_SPACE, run)
     if not samples_in_many_passes(model):
         raise ValueError(f"{run.name} is a {model.title} run, which draws an image in one "
                          "pass: there are no denoising steps to show")  # fmt: skip

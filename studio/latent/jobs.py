@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from studio.latent import decoding
 from studio.workers.model_tasks import JobCancelled
 
 MAP_LIMIT = 2000  # test images put on the map; more only crowds the scatter
@@ -28,25 +29,28 @@ def _state(context, token: int) -> dict[str, Any]:
     return state
 
 
+def opened(context, token: int) -> dict[str, Any]:
+    """The opened run's state in the worker (model, run, description) for the job of another
+    tool of the page; a job for a run since replaced is cancelled."""
+    return _state(context, token)
+
+
 def open_run(context, token: int, run_dir: str) -> dict[str, Any]:
     """Load the run's model; refuse kinds without a latent space before reading weights."""
     from models.kinds.base import Capability
+    from models.kinds.description import LATENT_SPACE, describe_kind
     from models.kinds.registry import model_class
-    from models.runs.checkpoint import load_model
     from models.runs.folder import Run
+    from models.runs.open_model import open_model
 
     context.cache.pop("explorer", None)
     run = Run.open(run_dir)
     cls = model_class(run.kind)
-    if not cls.capabilities & Capability.GENERATE:
-        raise ValueError(
-            f"{run.name} is a {cls.title} run: it sorts images into classes and has no latent "
-            f"space to explore. Choose a run of a kind with one: {_latent_kinds()}."
-        )
-    if not run.weights_path.exists():
-        raise ValueError(f"{run.name} has no saved weights yet; wait for its first checkpoint")
-    model = load_model(run)
-    context.cache["explorer"] = {"token": token, "model": model, "run": run, "files": {}}
+    model = open_model(run, LATENT_SPACE)
+    description = describe_kind(cls)
+    context.cache["explorer"] = {"token": token, "model": model, "run": run, "files": {},
+                                 "tests": {}, "description": description}  # fmt: skip
+    config = model.config
     return {
         "token": token,
         "name": run.name,
@@ -60,6 +64,12 @@ def open_run(context, token: int, run_dir: str) -> dict[str, Any]:
         "conditional_classes": list(model.class_names) if model.conditional else [],
         "image_shape": tuple(model.image_shape),
         "seed": int(run.config.get("training", {}).get("seed", 0)),
+        # What the tools offer follows the description, never the kind's name.
+        "latent_layout": description.latent_layout,
+        "decode_passes": description.decode_passes,
+        # A many-pass decode's defaults (what a decode asked for nothing uses).
+        "sampling_steps": int(getattr(config, "sampling_steps", 0) or 0),
+        "guidance": float(getattr(config, "guidance", 0.0) or 0.0),
     }
 
 
@@ -93,38 +103,39 @@ def _encoded(state: dict[str, Any]) -> dict[str, Any]:
     return state["encoded"]
 
 
-def _images(model, latents):
-    from models.data.grids import to_uint8
-
-    return to_uint8(model.decode(latents))
-
-
-def _endpoint(state: dict[str, Any], spec: dict[str, Any]):
+def _endpoint(context, state: dict[str, Any], spec: dict[str, Any]):
     from models.analysis.latent_map import seed_latent
 
     model, source = state["model"], spec["source"]
     if source == "seed":
         latent = seed_latent(model, spec["seed"])
-        if spec.get("label") is None:
-            return latent
+        if spec.get("label") is None or decoding.class_beside_latent(state):
+            return latent  # a class beside the latent is asked for at decode time
         import torch
 
         return model.relabel(latent[None], torch.tensor([int(spec["label"])]))[0]
     if source == "test":
-        return _encoded(state)["latents"][int(spec["index"])]
+        index = int(spec["index"])
+        if not decoding.many_passes(state):
+            return _encoded(state)["latents"][index]
+        # Inverting the whole split would take minutes: only the image asked for, once.
+        if index not in state["tests"]:
+            images, _ = _test_split(state)
+            state["tests"][index] = decoding.encode(context, state, images[index : index + 1])[0]
+        return state["tests"][index]
     if source == "file":
         if spec["path"] not in state["files"]:
-            _encode_file(state, spec["path"])
+            _encode_file(context, state, spec["path"])
         return state["files"][spec["path"]]
     raise ValueError(f"unknown end point {source!r}")
 
 
-def _encode_file(state: dict[str, Any], path: str):
+def _encode_file(context, state: dict[str, Any], path: str):
     from models.data.images import load_image
 
     model = state["model"]
     loaded = load_image(path, model.image_shape)  # ImageLoadError says what is wrong
-    latent = model.encode(loaded.tensor()[None]).float().cpu()[0]
+    latent = decoding.encode(context, state, loaded.tensor()[None])[0]
     state["files"][path] = latent
     return loaded.pixels
 
@@ -140,7 +151,7 @@ def endpoint_file(context, token: int, path: str) -> dict[str, Any]:
     from models.data.images import ImageLoadError
 
     try:
-        pixels = _encode_file(state, path)
+        pixels = _encode_file(context, state, path)
     except ImageLoadError as exc:
         raise ValueError(f"{Path(path).name} cannot be an end point: {exc}") from None
     return {"token": token, "path": path, "thumb": pixels}
@@ -189,7 +200,7 @@ def analyse(context, token: int) -> dict[str, Any]:
         generator = torch.Generator().manual_seed(int(state["run"].config["training"]["seed"]))
         latents = model.make_noise(500, generator)
         began = time.perf_counter()
-        out["thumbs"] = _images(model, latents)
+        out["thumbs"] = decoding.decode(context, state, latents)
         out["source"] = "500 samples from fixed noise"
         if model.conditional:  # coloured by the class each sample was asked for
             out["labels"] = model.latent_classes(latents).numpy()
@@ -206,7 +217,7 @@ def analyse(context, token: int) -> dict[str, Any]:
         low, high = points.min(0).values, points.max(0).values
         pad = 0.1 * (high - low)
         extent = (*(low - pad).tolist(), *(high + pad).tolist())
-        tiles = _images(model, plane_grid(mean, axes, extent, MANIFOLD_SIZE))
+        tiles = decoding.decode(context, state, plane_grid(mean, axes, extent, MANIFOLD_SIZE))
         out["manifold"] = make_grid(tiles, columns=MANIFOLD_SIZE, padding=0)
         out["manifold_extent"] = extent
     return out
@@ -217,7 +228,7 @@ def decode_point(context, token: int, values: list[float]) -> dict[str, Any]:
 
     state = _state(context, token)
     latent = torch.tensor(values, dtype=torch.float32)[None]
-    return {"token": token, "image": _images(state["model"], latent)[0]}
+    return {"token": token, "image": decoding.decode(context, state, latent)[0]}
 
 
 def interpolate(context, token: int, start: dict, end: dict, kind: str, steps: int):
@@ -225,8 +236,9 @@ def interpolate(context, token: int, start: dict, end: dict, kind: str, steps: i
     from models.data.grids import make_grid
 
     state = _state(context, token)
-    latents = path(_endpoint(state, start), _endpoint(state, end), steps, kind)
-    frames = _images(state["model"], latents)
+    latents = path(_endpoint(context, state, start), _endpoint(context, state, end), steps, kind)
+    classes = decoding.path_classes(state, start, end, steps)
+    frames = decoding.decode(context, state, latents, classes)
     return {"token": token, "frames": frames, "strip": make_grid(frames, columns=steps)}
 
 
@@ -235,8 +247,8 @@ def corners(context, token: int, specs: list[dict], size: int) -> dict[str, Any]
     from models.data.grids import make_grid
 
     state = _state(context, token)
-    latents = corner_grid(*(_endpoint(state, spec) for spec in specs), size)
-    images = _images(state["model"], latents)
+    latents = corner_grid(*(_endpoint(context, state, spec) for spec in specs), size)
+    images = decoding.decode(context, state, latents, decoding.corner_classes(state, specs, size))
     return {"token": token, "images": images, "grid": make_grid(images, columns=size)}
 
 
@@ -248,7 +260,7 @@ def traversal_matrix(context, token: int, values: list[float], dims: list[int]):
 
     state = _state(context, token)
     latents = traversal(torch.tensor(values, dtype=torch.float32), dims)
-    images = _images(state["model"], latents)
+    images = decoding.decode(context, state, latents)
     grid = make_grid(images, columns=len(TRAVERSAL_VALUES))
     values = list(TRAVERSAL_VALUES)  # the columns' labels
     return {"token": token, "images": images, "grid": grid, "dims": dims, "values": values}
@@ -259,7 +271,6 @@ def plane_point(context, token: int, x: float, y: float) -> dict[str, Any]:
     import torch
 
     from models.analysis.latent_paths import unproject
-    from models.data.grids import to_uint8
 
     state = _state(context, token)
     if "plane" not in state:
@@ -274,7 +285,7 @@ def plane_point(context, token: int, x: float, y: float) -> dict[str, Any]:
         points, latents = state["plane_points"]
         nearest = int(torch.cdist(torch.tensor([[x, y]], dtype=points.dtype), points).argmin())
         asked = model.latent_classes(latents[nearest : nearest + 1])
-    image = to_uint8(model.decode(latent, asked))[0]
+    image = decoding.decode(context, state, latent, asked)[0]
     return {"token": token, "image": image, "x": x, "y": y}
 
 
@@ -288,9 +299,10 @@ def arithmetic(context, token: int, spec: dict, plus: int, minus: int, scale: fl
     if "means" not in encoded:
         raise ValueError("class means need a labelled test split; this run's data has none")
     means = encoded["means"]
-    point = _endpoint(state, spec)
+    point = _endpoint(context, state, spec)
     result = add_difference(point, means, plus, minus, scale)
-    images = _images(state["model"], torch.stack([point, result, means[plus], means[minus]]))
+    latents = torch.stack([point, result, means[plus], means[minus]])
+    images = decoding.decode(context, state, latents)
     return {"token": token, "images": images, "counts": encoded["counts"].tolist()}
 
 
@@ -317,9 +329,3 @@ def export_image(context, token: int, path: str, image) -> dict[str, Any]:
 
     save_png(Path(path), image)
     return {"token": token, "path": str(path)}
-
-
-def _latent_kinds() -> str:
-    from models.kinds.description import LATENT_SPACE, describe_registered, titles_with
-
-    return titles_with(describe_registered().values(), LATENT_SPACE)

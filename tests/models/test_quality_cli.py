@@ -65,7 +65,7 @@ def test_a_generative_run_is_measured_and_others_are_refused(trained_runs, tiny_
     figures = last_line_figures(capsys.readouterr().out)
     assert set(FIGURES) <= set(figures) and 0 <= figures["recall"] <= 1
     assert cli("quality", trained_runs["cnn"], "-n", "200") == 1
-    assert "does not generate images" in one_line_error(capsys)
+    assert "has no latent space" in one_line_error(capsys)
     assert cli("quality", trained_runs["dcgan"], "-n", "200", "--steps", "5") == 1
     assert "sampling steps" in one_line_error(capsys)
 

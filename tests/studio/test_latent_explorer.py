@@ -320,7 +320,7 @@ def test_a_classifier_run_is_refused_with_a_reason(qtbot, explorer, generative_r
     qtbot.waitUntil(lambda: "no latent space" in explorer.empty.text(), timeout=WAIT_MS)
     assert explorer.stack.currentWidget() is explorer.empty and explorer.info is None
     # Said once, where the tools would be (not again above them, nor in the status bar).
-    assert "Choose a run of a kind with one: VAE, DCGAN" in explorer.empty.text()
+    assert "choose a VAE, DCGAN" in explorer.empty.text()
     assert explorer.message.text() == ""
 
 

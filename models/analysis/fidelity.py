@@ -19,7 +19,7 @@ def psnr(images: Tensor, references: Tensor) -> Tensor:
 
 
 def _gaussian_window(size: int, sigma: float, channels: int, device) -> Tensor:
-    coords = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
+    coords = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2
     line = torch.exp(-(coords**2) / (2 * sigma**2))
     line = line / line.sum()
     window = line[:, None] * line[None, :]
@@ -31,7 +31,8 @@ def ssim(images: Tensor, references: Tensor, window: int = 11, sigma: float = 1.
     11-pixel Gaussian window of sigma 1.5, K1 = 0.01, K2 = 0.03, averaged over the positions
     where the window fits and over the channels. Images smaller than the window use a window
     as large as they are (and sigma shrunk in proportion)."""
-    x, y = images.float(), references.float()
+    # Double precision: the variances are differences of nearly equal means of squares.
+    x, y = images.double(), references.double()
     size = min(window, x.shape[-2], x.shape[-1])
     size -= 1 - size % 2  # an odd window has a centre
     sigma = sigma * size / window
@@ -49,7 +50,7 @@ def ssim(images: Tensor, references: Tensor, window: int = 11, sigma: float = 1.
     score = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
         (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
     )
-    return score.flatten(1).mean(1)
+    return score.flatten(1).mean(1).float()
 
 
 def psnr_of_mse(mse: float) -> float:

@@ -1,5 +1,5 @@
 """The headless command line: train, resume, sample, interpolate, classify, reconstruct,
-runs.
+apply, runs.
 
 Never imports Qt (an import-linter contract checks it). Errors are one line a person can act
 on and a non-zero exit, never a traceback.
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from models.data.datasets import CHOICES
     from models.kinds.registry import DEFAULT_KIND, KINDS
     from models.training.devices import DEVICE_CHOICES
+    from studio.cli.apply import add_apply_parser
     from studio.cli.sampling import add_sampling_options
 
     parser = argparse.ArgumentParser(
@@ -118,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--seed", type=int, default=0)
     quality.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     quality.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+
+    add_apply_parser(commands)
 
     runs = commands.add_parser("runs", help="list the runs, newest first")
     runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

@@ -146,6 +146,7 @@ def render(
         encoder = kind_playing(catalog, ENCODER)
         _train(window, encoder, plan.encoder_hyperparameters, plan.encoder_epochs, plan)
         window.runs_panel.refresh()
+        window.runs_panel.settle()
         window.loss_plot.redraw()
         pause(200)  # layouts and the plot settle; the grids rescale to their labels
         written = []

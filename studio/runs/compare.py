@@ -1,5 +1,7 @@
 """The settings of several runs side by side: one column per run, one row per setting, the rows
-where they differ highlighted (and listed first), so "what did I change?" has an answer."""
+where they differ highlighted (and listed first), so "what did I change?" has an answer; below
+them the runs' quality figures (quality_table.py), so "which is better?" has one too. The
+whole table exports as CSV."""
 
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHeaderView,
+    QMessageBox,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
+from models.analysis.quality.history import QualitySummary
 from models.runs.json_files import CONFIG_LIMIT, read_json
+from studio.runs.quality_table import QUALITY_TIPS, quality_rows, write_csv
 
 SECTIONS = ("kind", "dataset", "hyperparameters", "training", "device", "parent")
 MISSING = "–"
@@ -60,14 +67,20 @@ def read_config(path: str) -> dict[str, Any]:
 
 
 class CompareDialog(QDialog):
-    def __init__(self, parent, paths: list[str], labels: dict[str, str] | None = None):
+    def __init__(self, parent, paths: list[str], labels: dict[str, str] | None = None,
+                 quality: dict[str, QualitySummary] | None = None):  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle(f"Compare {len(paths)} runs")
         labels = labels or {}
         self.rows = compare([read_config(path) for path in paths])
-        self.table = QTableWidget(len(self.rows), len(paths))
-        self.table.setHorizontalHeaderLabels([labels.get(p) or Path(p).name for p in paths])
-        self.table.setVerticalHeaderLabels([name for name, _, _ in self.rows])
+        quality = quality or {}
+        self.quality_rows = quality_rows([quality.get(p, QualitySummary()) for p in paths])
+        self.names = [labels.get(p) or Path(p).name for p in paths]
+        self.table = QTableWidget(len(self.rows) + len(self.quality_rows), len(paths))
+        self.table.setHorizontalHeaderLabels(self.names)
+        self.table.setVerticalHeaderLabels(
+            [name for name, _, _ in self.rows] + [name for name, _ in self.quality_rows]
+        )
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         highlight = QBrush(self.palette().highlight().color().lighter(170))
         text = QBrush(self.palette().text().color())
@@ -83,6 +96,10 @@ class CompareDialog(QDialog):
                     item.setForeground(text)
                     item.setFont(bold)
                 self.table.setItem(row, column, item)
+        for row, (name, values) in enumerate(self.quality_rows, start=len(self.rows)):
+            self.table.verticalHeaderItem(row).setToolTip(QUALITY_TIPS.get(name, ""))
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for column in range(len(paths)):
@@ -91,6 +108,10 @@ class CompareDialog(QDialog):
         self.only_differences.toggled.connect(self._filter)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.export_button = QPushButton("Export CSV...")
+        self.export_button.setToolTip("The whole table, settings and quality figures, as CSV")
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button.clicked.connect(self._ask_csv)
         layout = QVBoxLayout(self)
         layout.addWidget(self.only_differences)
         layout.addWidget(self.table)
@@ -103,3 +124,21 @@ class CompareDialog(QDialog):
 
     def differing(self) -> list[str]:
         return [name for name, _, differs in self.rows if differs]
+
+    def table_rows(self) -> list[list[str]]:
+        """The table as the CSV holds it: a header of run names, then one row per line."""
+        body = [[name, *values] for name, values, _ in self.rows]
+        body += [[name, *values] for name, values in self.quality_rows]
+        return [["setting", *self.names], *body]
+
+    def export_csv(self, path: str | Path) -> None:
+        write_csv(Path(path), self.table_rows())
+
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export comparison", "runs.csv", "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            self.export_csv(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export comparison", f"Could not write {path}: {exc}")

@@ -1,12 +1,11 @@
-"""The run history: every run in the runs folder, and following one that is still growing."""
+"""The run history: every run in the runs folder, with its best quality figure, read off the
+GUI thread (folder_io.py); comparing, renaming and deleting runs."""
 
 from __future__ import annotations
 
-import math
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -19,85 +18,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.runs.folder import Run, RunError, RunSummary, list_runs
-from models.runs.notes import RunDetails, read_details, write_notes
+from models.runs.folder import Run, RunError, RunSummary
+from models.runs.notes import RunDetails
 from studio.reveal import reveal
 from studio.runs.compare import CompareDialog
+from studio.runs.folder_io import RunsFolderIO
+from studio.runs.follower import RunFollower, steps_per_epoch
+from studio.runs.listing import (
+    Listing,
+    describe_best,
+    quality_text,
+    quality_tip,
+    state_text,
+)
 from studio.runs.notes_dialog import NotesDialog
 
-COLUMNS = ("Run", "Kind", "Dataset", "Parent", "Steps", "Best", "Status", "Note")
-Listing = list[tuple[RunSummary, RunDetails]]
+__all__ = ["COLUMNS", "RunFollower", "RunsPanel", "steps_per_epoch"]
+
+COLUMNS = ("Run", "Kind", "Dataset", "Parent", "Steps", "Best", "Quality", "Status", "Note")
 REFRESH_MS = 3000  # runs started from the command line appear without a click
-FOLLOW_MS = 500
-
-
-def steps_per_epoch(run: Run) -> float | None:
-    """Not stored as such; the planned steps divided by the planned epochs give it."""
-    try:
-        epochs = int(run.config["training"]["epochs"])
-    except (RunError, KeyError, TypeError, ValueError):
-        return None
-    total = int(run.status().get("total_steps", 0) or 0)
-    return total / epochs if total and epochs else None
-
-
-def read_listing(runs_dir: Path) -> Listing:
-    """Every run with its notes and parent (plain file reads: safe on any thread)."""
-    listed = list_runs(runs_dir, include_damaged=True)  # damaged ones say why, last
-    return [(summary, read_details(summary.path)) for summary in listed]
-
-
-def state_text(summary: RunSummary) -> str:
-    return f"damaged: {summary.damage}" if summary.damage else summary.state
-
-
-def describe_best(summary: RunSummary) -> str:
-    if summary.best_name is None or summary.best_value is None:
-        return ""
-    if not math.isfinite(summary.best_value):
-        return f"{summary.best_name} {summary.best_value}"
-    return f"{summary.best_name} {summary.best_value:.4g}"
-
-
-class RunFollower(QObject):
-    """Reads a run's metrics.jsonl from where it left off, so a run trained elsewhere (the CLI,
-    another machine's synced folder) is followed live, and a finished one simply loads."""
-
-    records = Signal(str, list)  # run name, new metric records
-    grids_changed = Signal()
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self.run: Run | None = None
-        self.offset = 0
-        self.grid_count = 0
-        self.timer = QTimer(self, interval=FOLLOW_MS)
-        self.timer.timeout.connect(self.poll)
-
-    def follow(self, path: str | Path) -> None:
-        self.run = Run.open(path)
-        self.offset = 0
-        self.grid_count = len(self.run.grid_steps()) + len(self.run.grid_steps("reconstructions"))
-        self.poll()
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-        self.run = None
-
-    def poll(self) -> None:
-        if self.run is None:
-            return
-        if not self.run.path.is_dir():  # deleted while open
-            self.stop()
-            return
-        new, self.offset = self.run.read_metrics(self.offset)
-        if new:
-            self.records.emit(self.run.name, new)
-        count = len(self.run.grid_steps()) + len(self.run.grid_steps("reconstructions"))
-        if count != self.grid_count:
-            self.grid_count = count
-            self.grids_changed.emit()
 
 
 class RunsPanel(QWidget):
@@ -107,7 +46,6 @@ class RunsPanel(QWidget):
     fork_requested = Signal(str)
     deleted = Signal(str)
     listed = Signal()  # a run appeared in the runs folder or left it: other run lists follow
-    listing_read = Signal(str, list)  # runs folder, Listing (from the polling thread)
 
     def __init__(self, runs_dir: str | Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -116,7 +54,7 @@ class RunsPanel(QWidget):
         self.summaries: list[RunSummary] = []
         self.listing: Listing = []
         self.dialog = None  # the notes, comparison or path dialog open now
-        self._polling: threading.Thread | None = None
+        self.io = RunsFolderIO(self)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
@@ -124,8 +62,14 @@ class RunsPanel(QWidget):
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # The best metric's name ("test_d_accuracy 0.53") is the column people read; never cut it.
-        best = COLUMNS.index("Best")
-        self.tree.header().setSectionResizeMode(best, QHeaderView.ResizeMode.ResizeToContents)
+        for column in ("Best", "Quality"):
+            self.tree.header().setSectionResizeMode(
+                COLUMNS.index(column), QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.tree.headerItem().setToolTip(
+            COLUMNS.index("Quality"),
+            "The lowest FID the quality monitor measured, and at which step (lower is better)",
+        )
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = {}
@@ -141,7 +85,11 @@ class RunsPanel(QWidget):
             ),
             ("fork", "Fork...", "A new run that starts from its weights, with changed settings"),
             ("notes", "Rename...", "Give the run a name of your own and a note"),
-            ("compare", "Compare...", "The settings of the selected runs side by side"),
+            (
+                "compare",
+                "Compare...",
+                "The settings and quality figures of the selected runs side by side",
+            ),
             ("delete", "Delete", "Delete the run folder"),
             ("reveal", "Reveal", "Show the run folder in the file manager"),
             ("refresh", "Refresh", "Read the runs folder again"),
@@ -168,8 +116,8 @@ class RunsPanel(QWidget):
         self.buttons["compare"].clicked.connect(self.compare_selected)
         self.tree.itemDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
         self.tree.itemSelectionChanged.connect(self._update_buttons)
-        self.listing_read.connect(self._listing_read)
-        # The timer's reads happen on a thread of their own; a click's refresh() reads at once.
+        self.io.listing_read.connect(self._listing_read)
+        self.io.notes_saved.connect(self._notes_saved)
         self.timer = QTimer(self, interval=REFRESH_MS)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
@@ -185,23 +133,20 @@ class RunsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self._show(read_listing(self.runs_dir))
+        """Read the runs folder on a short-lived thread; the table follows when it is read."""
+        self.io.read(self.runs_dir)
 
     def poll(self) -> None:
-        """What the timer does: read the folder on a short-lived thread, show it when read."""
-        if self._polling is not None and self._polling.is_alive():
-            return  # a slow disk: one read at a time
-        folder = str(self.runs_dir)
-        self._polling = threading.Thread(
-            target=lambda: self.listing_read.emit(folder, read_listing(Path(folder))),
-            name="runs-listing", daemon=True,
-        )  # fmt: skip
-        self._polling.start()
+        """What the timer does every few seconds: the same read (one at a time)."""
+        self.refresh()
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until the reads and saves asked for are done and shown (scripts and tests)."""
+        return self.io.settle(timeout)
 
     def shutdown(self) -> None:
         self.timer.stop()
-        if self._polling is not None:
-            self._polling.join(5.0)
+        self.io.wait()
 
     def _listing_read(self, folder: str, listing: Listing) -> None:
         if folder == str(self.runs_dir):  # not a folder left since
@@ -209,14 +154,14 @@ class RunsPanel(QWidget):
 
     def _show(self, listing: Listing) -> None:
         selected = set(self.selected_paths())
-        summaries = [summary for summary, _ in listing]
+        summaries = [entry.summary for entry in listing]
         if listing == self.listing and self.tree.topLevelItemCount() == len(listing):
             return  # nothing changed: do not disturb the selection or the scroll position
         paths_changed = {r.path for r in summaries} != {r.path for r in self.summaries}
         self.summaries, self.listing = summaries, listing
-        labels = {s.name: d.notes.label for s, d in listing if d.notes.label}
+        labels = {s.name: d.notes.label for s, d, _ in listing if d.notes.label}
         self.tree.clear()
-        for summary, details in listing:  # list_runs gives newest first
+        for summary, details, quality in listing:  # list_runs gives newest first
             steps = (
                 f"{summary.step}/{summary.total_steps}"
                 if summary.total_steps
@@ -227,13 +172,15 @@ class RunsPanel(QWidget):
             first_line = note.splitlines()[0] if note else ""
             item = QTreeWidgetItem([details.notes.label or summary.name, summary.kind,
                                     summary.dataset, parent, steps, describe_best(summary),
-                                    state_text(summary), first_line])  # fmt: skip
+                                    quality_text(quality), state_text(summary),
+                                    first_line])  # fmt: skip
             item.setData(0, Qt.ItemDataRole.UserRole, str(summary.path))
             item.setToolTip(0, f"{summary.name}\n{summary.path}" + (f"\n\n{note}" if note else ""))
             if details.parent:
                 item.setToolTip(3, f"Forked from {details.parent}")
             item.setToolTip(COLUMNS.index("Note"), note)
             item.setToolTip(COLUMNS.index("Status"), state_text(summary))
+            item.setToolTip(COLUMNS.index("Quality"), quality_tip(quality))
             self.tree.addTopLevelItem(item)
             item.setSelected(str(summary.path) in selected)
         self._update_buttons()
@@ -286,8 +233,17 @@ class RunsPanel(QWidget):
             except (RunError, OSError) as exc:
                 QMessageBox.warning(self, "Delete runs", str(exc))
                 continue
+            self._drop_row(path)  # at once: the folder's next read comes a moment later
             self.deleted.emit(path)
         self.refresh()
+
+    def _drop_row(self, path: str) -> None:
+        self.listing = [entry for entry in self.listing if str(entry.summary.path) != path]
+        self.summaries = [entry.summary for entry in self.listing]
+        for i in reversed(range(self.tree.topLevelItemCount())):
+            if self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == path:
+                self.tree.takeTopLevelItem(i)
+        self._update_buttons()
 
     def reveal_selected(self) -> None:
         for path in self.selected_paths()[:1]:
@@ -301,8 +257,12 @@ class RunsPanel(QWidget):
         self.dialog = dialog
         dialog.show()
 
+    def entry_of(self, path: str):
+        return next((entry for entry in self.listing if str(entry.summary.path) == path), None)
+
     def details_of(self, path: str) -> RunDetails | None:
-        return next((d for s, d in self.listing if str(s.path) == path), None)
+        entry = self.entry_of(path)
+        return entry.details if entry is not None else None
 
     def edit_notes(self) -> None:
         paths = self.selected_paths()
@@ -311,20 +271,20 @@ class RunsPanel(QWidget):
         path = paths[0]
         details = self.details_of(path)
         dialog = NotesDialog(self, Path(path).name, details.notes if details else None)
-        dialog.accepted.connect(lambda: self._save_notes(path, dialog))
+        dialog.accepted.connect(lambda: self.io.save_notes(path, dialog.label(), dialog.note()))
         self._show_dialog(dialog)
 
-    def _save_notes(self, path: str, dialog: NotesDialog) -> None:
-        try:
-            write_notes(Path(path), dialog.label(), dialog.note())
-        except OSError as exc:
-            QMessageBox.warning(self, "Rename run", f"Could not save the note: {exc}")
+    def _notes_saved(self, path: str, error: str) -> None:
+        if error:
+            QMessageBox.warning(self, "Rename run", f"Could not save the note: {error}")
             return
         self.refresh()
 
     def compare_selected(self) -> None:
         paths = self.selected_paths()
         if len(paths) >= 2:
-            details = {p: self.details_of(p) for p in paths}
-            labels = {p: d.notes.label for p, d in details.items() if d is not None}
-            self._show_dialog(CompareDialog(self, paths, labels))
+            entries = {p: self.entry_of(p) for p in paths}
+            labels = {p: e.details.notes.label for p, e in entries.items() if e is not None}
+            # The quality figures as last read off the GUI thread (the dialog reads no metrics).
+            quality = {p: e.quality for p, e in entries.items() if e is not None}
+            self._show_dialog(CompareDialog(self, paths, labels, quality))

@@ -29,6 +29,7 @@ def test_the_latent_page_chooses_a_run_it_can_use(window, qtbot, headless_run, c
     vae = copy_into(headless_run, runs_dir)
     cnn = copy_into(classifier_run, runs_dir)
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     window.open_run(str(cnn))  # opened for its curves; it has no latent space
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
@@ -43,6 +44,7 @@ def test_the_latent_page_chooses_a_run_when_none_was_opened(window, qtbot, headl
                                                              runs_dir):  # fmt: skip
     vae = copy_into(headless_run, runs_dir)
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)  # nothing opened: the page picks the run it can explore
     qtbot.waitUntil(lambda: page.analysis is not None, timeout=WAIT_MS)
@@ -53,6 +55,7 @@ def test_the_latent_page_chooses_a_run_when_none_was_opened(window, qtbot, headl
 def test_the_latent_page_says_once_why_no_run_fits(window, qtbot, classifier_run, runs_dir):
     cnn = copy_into(classifier_run, runs_dir)
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     window.open_run(str(cnn))
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
@@ -69,6 +72,7 @@ def test_a_pages_message_leaves_with_its_cause_and_its_page(window, qtbot, headl
                                                             runs_dir):  # fmt: skip
     vae = copy_into(headless_run, runs_dir)
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
     page.show_run(vae)

@@ -30,6 +30,7 @@ def test_open_a_run_written_headless(window, qtbot, headless_run, runs_dir):
     path = copy_run(headless_run, runs_dir)
     panel = window.runs_panel
     panel.refresh()
+    panel.settle()
     summary = panel.summaries[0]
     assert (summary.kind, summary.dataset, summary.state) == ("vae", "mnist-5k", "completed")
     row = panel.tree.topLevelItem(0)
@@ -68,6 +69,7 @@ def test_resume_continues_the_run_in_the_window(window, qtbot, headless_run, run
     path = copy_run(headless_run, runs_dir)
     window.train_panel.epochs.setValue(1)  # a finished run resumes for this many more epochs
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     window.runs_panel.select(path)
     click(qtbot, window.runs_panel.buttons["resume"])
     qtbot.waitUntil(lambda: window.session.run_dir is not None, timeout=WAIT_MS)
@@ -83,6 +85,7 @@ def test_fork_starts_a_new_run_from_the_form(window, qtbot, headless_run, runs_d
     path = copy_run(headless_run, runs_dir)
     panel, train = window.runs_panel, window.train_panel
     panel.refresh()
+    panel.settle()
     panel.select(path)
     click(qtbot, panel.buttons["fork"])
     assert train.fork_path == str(path) and not train.kind.isEnabled()
@@ -110,6 +113,7 @@ def test_overlay_two_runs(window, qtbot, headless_run, runs_dir, tmp_path):
     window.open_run(str(first))
     panel = window.runs_panel
     panel.refresh()
+    panel.settle()
     panel.tree.selectAll()
     click(qtbot, panel.buttons["overlay"])
     plot = window.loss_plot
@@ -131,6 +135,7 @@ def test_delete_asks_first_and_removes_the_folder(window, qtbot, headless_run, r
     panel = window.runs_panel
     window.open_run(str(path))
     panel.refresh()
+    panel.settle()
     panel.select(path)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     click(qtbot, panel.buttons["delete"])
@@ -149,6 +154,7 @@ def test_reveal_opens_the_folder(window, qtbot, headless_run, runs_dir, monkeypa
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     window.runs_panel.select(path)
     click(qtbot, window.runs_panel.buttons["reveal"])
     assert [Path(u.toLocalFile()) for u in opened] == [path]
@@ -163,6 +169,7 @@ def test_reveal_without_a_file_manager_shows_the_path_to_copy(window, qtbot, hea
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # none registered
     panel = window.runs_panel
     panel.refresh()
+    panel.settle()
     panel.select(path)
     click(qtbot, panel.buttons["reveal"])
     dialog = panel.dialog
@@ -208,12 +215,14 @@ def test_renaming_and_noting_a_run(window, qtbot, headless_run, runs_dir):
     path = copy_run(headless_run, runs_dir)
     panel = window.runs_panel
     panel.refresh()
+    panel.settle()
     panel.select(path)
     click(qtbot, panel.buttons["notes"])
     dialog = panel.dialog
     dialog.label_edit.setText("first try")
     dialog.note_edit.setPlainText("beta 1, 16 hidden\nthe 4s look like 9s")
     dialog.accept()
+    panel.settle()  # saved on a thread, then the folder read again
     row = panel.tree.topLevelItem(0)
     assert row.text(0) == "first try"  # the label stands in for the folder name
     assert path.name in row.toolTip(0) and "the 4s look like 9s" in row.toolTip(0)
@@ -241,6 +250,7 @@ def test_a_forked_run_names_its_parent_and_settings_compare_side_by_side(
         pass
     panel = window.runs_panel
     panel.refresh()
+    panel.settle()
     parent_column = panel.tree.headerItem().text(3)
     assert parent_column == "Parent"
     rows = {panel.tree.topLevelItem(i).text(0): panel.tree.topLevelItem(i) for i in range(2)}

@@ -49,6 +49,7 @@ def test_train_to_the_end_updates_curves_grids_and_status(window, qtbot, runs_di
     assert "images/s" in window.status.rate_label.text() or window.status.eta_label.text()
     # The runs panel lists the new run, newest first.
     window.runs_panel.refresh()
+    window.runs_panel.settle()
     assert window.runs_panel.summaries[0].path == run_dir
 
 

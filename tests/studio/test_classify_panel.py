@@ -367,6 +367,7 @@ def test_a_classifier_trained_elsewhere_appears_without_a_click(window, qtbot, c
     copied = runs_dir / cnn_run.name
     shutil.copytree(cnn_run, copied)
     window.runs_panel.refresh()  # what its timer does every few seconds
+    window.runs_panel.settle()
     assert panel.run_dir() == str(copied)
     qtbot.waitUntil(lambda: "10 classes" in panel.message.text(), timeout=WAIT_MS)
     # The latent page lists only runs with a latent space: the classifier is not offered there.

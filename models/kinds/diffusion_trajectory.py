@@ -32,6 +32,10 @@ class DenoisingTrajectory:
     predicted: np.ndarray
     final: np.ndarray  # (N, H, W, C): the finished images
 
+    def side_by_side(self, index: int = 0) -> list[np.ndarray]:
+        """`side_by_side_frames` of this trajectory: callers need not know where it lives."""
+        return side_by_side_frames(self, index)
+
 
 def side_by_side_frames(trajectory: DenoisingTrajectory, index: int = 0) -> list[np.ndarray]:
     """A frame per step for one image of the trajectory: x_t on the left, the predicted clean

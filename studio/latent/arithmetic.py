@@ -24,6 +24,23 @@ CAPTIONS = ("The point", "Point + scale x (plus - minus)", "Mean of plus", "Mean
 
 class ArithmeticTool(ExplorerTool):
     key = "arithmetic"
+    needs_analysis = True
+
+    def unfit_reason(self, info: dict[str, Any]) -> str:
+        if info["latent_layout"] != "image":
+            return ""
+        text = (
+            "No arithmetic for this run: its latent is the noise an image is drawn from, and "
+            "the mean noise of one class is as featureless as that of another, so "
+            "adding and subtracting them changes nothing meaningful."
+        )
+        if info.get("conditional_classes"):
+            text += (
+                " This model takes the class beside the noise: choose the class on an end "
+                "point of Interpolation or Four corners (or in Denoising) to turn the same "
+                "noise into another class."
+            )
+        return text
 
     def __init__(self, host, parent: QWidget | None = None):
         super().__init__(host, parent)

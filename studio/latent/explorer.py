@@ -1,5 +1,9 @@
 """The latent-space page: a run chooser, the tools (interpolation, four corners, sliders, map,
-arithmetic), and the one background worker that does all their decoding.
+arithmetic, and for kinds whose decode is a many-step sampling run the denoising view and the
+step/guidance comparison), and the one background worker that does all their decoding.
+
+What the tools offer follows the opened model's description (its latent layout, what a decode
+costs), never its kind's name. A job's result comes back as a typed Outcome (routes.py).
 
 A run is loaded only when the page is on screen: opening a run elsewhere in the window must
 not cost a model load nobody looks at.
@@ -18,18 +22,22 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from models.kinds.description import LATENT_SPACE
 from models.runs.folder import Run, RunError, list_runs
+from studio.denoise.compare import CompareTool
+from studio.denoise.view import DenoiseTool
 from studio.latent import jobs as latent_jobs
 from studio.latent.arithmetic import ArithmeticTool
 from studio.latent.interpolation import CornerGridTool, InterpolationTool
+from studio.latent.job_progress import JobProgress
 from studio.latent.map_view import LatentMapTool
+from studio.latent.routes import Outcome, PageJob, Route, ToolJob, routed
 from studio.latent.sliders import SlidersTool
+from studio.latent.tool_tabs import ToolTabs
 from studio.theme import notice_colour
 from studio.workers.model_tasks import ModelTasks
 
@@ -63,6 +71,7 @@ class LatentExplorer(QWidget):
         self.gallery: dict[str, Any] | None = None
         self.catalog = None
         self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
+        self.routes: dict[str, Route] = {}  # the worker's key of each job asked -> its route
 
         self.chooser = QComboBox()
         self.chooser.setToolTip("The run whose latent space is explored")
@@ -83,20 +92,26 @@ class LatentExplorer(QWidget):
         self.sliders = SlidersTool(self)
         self.map = LatentMapTool(self)
         self.arithmetic = ArithmeticTool(self)
-        self.tools = {
-            tool.key: tool
-            for tool in (self.interpolation, self.corners, self.sliders, self.map, self.arithmetic)
-        }
-        self.tabs = QTabWidget()
+        self.denoise = DenoiseTool(self)
+        self.compare = CompareTool(self)
         pages = (
             (self.interpolation, "Interpolation", "A path between two end points, decoded"),
             (self.corners, "Four corners", "An N x N grid of blends between four end points"),
+            (self.denoise, "Denoising", "One sample step by step: the noisy image and the "
+             "clean image predicted from it"),
+            (self.compare, "Steps and guidance", "The same seed drawn at several step counts "
+             "or guidance scales, side by side"),
             (self.sliders, "Sliders", "One slider per latent dimension, decoded live"),
             (self.map, "Map", "The test split projected onto a plane; click to decode"),
             (self.arithmetic, "Arithmetic", "Add and subtract class mean vectors"),
-        )
+        )  # fmt: skip
+        self.tools = {tool.key: tool for tool, _, _ in pages}
+        self.titles = {tool.key: title for tool, title, _ in pages}
+        self.tabs = ToolTabs()
         for tool, title, tip in pages:
-            self.tabs.setTabToolTip(self.tabs.addTab(tool, title), tip)
+            self.tabs.add_tool(tool, title, tip)
+            self.tabs.set_offered(tool, tool.offered(None))
+        self.progress = JobProgress()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.tabs)
@@ -108,10 +123,14 @@ class LatentExplorer(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
+        layout.addWidget(self.progress)
         layout.addWidget(self.stack, 1)
 
         self.tasks.result.connect(self._result)
         self.tasks.failed.connect(self._failed)
+        self.tasks.progress.connect(self._progress)
+        self.tasks.done.connect(self._done)
+        self.progress.cancel_requested.connect(self.tasks.cancel)
         self.chooser.activated.connect(self._chosen)
         self.refresh_button.clicked.connect(self.refresh)
         self.refresh()
@@ -202,6 +221,8 @@ class LatentExplorer(QWidget):
         self.loaded = self.wanted
         self.token += 1
         self.info = self.analysis = self.gallery = None
+        for key in self.routes:
+            self.tasks.cancel(key)  # a long decode for the last run stops at its next step
         for tool in self.tools.values():
             tool.set_model(None)
         self.stack.setCurrentWidget(self.empty)
@@ -210,51 +231,88 @@ class LatentExplorer(QWidget):
             self.empty.setText(self._none_text())
             return
         self.empty.setText(f"Loading {Path(self.wanted).name}...")
-        self.tasks.submit("open", latent_jobs.open_run, self.token, self.wanted)
+        self._submit(PageJob.OPEN, latent_jobs.open_run, self.wanted)
 
     # --- the worker ----------------------------------------------------------------------
-    def run_job(self, name: str, job, *args) -> None:
+    def _submit(self, route: Route, job, *args) -> None:
+        self.routes[route.key] = route
+        self.tasks.submit(route.key, routed, route, self.token, job, *args)
+
+    def run_job(self, route: ToolJob, job, *args) -> None:
         """Used by the tools: every job is tied to the run open now."""
         if self.info is not None:
-            self.tasks.submit(name, job, self.token, *args)
+            self._submit(route, job, *args)
 
-    def _result(self, name: str, value: Any) -> None:
-        if not isinstance(value, dict) or value.get("token") != self.token:
+    def cancel_job(self, route: ToolJob) -> None:
+        self.tasks.cancel(route.key)
+
+    def _result(self, key: str, outcome: Any) -> None:
+        self.progress.finish(key)
+        if not isinstance(outcome, Outcome) or outcome.token != self.token:
             return  # meant for a run that has since been replaced
-        if name == "open":
-            self.info = value
-            self.stack.setCurrentWidget(self.tabs)
-            for tool in self.tools.values():
-                tool.set_model(value)
-            if value["can_encode"]:
-                self.tasks.submit("gallery", latent_jobs.test_thumbnails, self.token)
-            self.tasks.submit("analyse", latent_jobs.analyse, self.token)
-            self.model_ready.emit(value)
-        elif name == "gallery":
+        route, value = outcome.route, outcome.value
+        if route is PageJob.OPEN:
+            self._opened(value)
+        elif route is PageJob.GALLERY:
             self.gallery = {**value, "class_names": self.info["class_names"]}
             for tool in self.tools.values():
                 tool.set_gallery(self.gallery)
-        elif name == "analyse":
+        elif route is PageJob.ANALYSE:
             self.analysis = value
             for tool in self.tools.values():
-                tool.set_analysis(value)
+                if self.tabs.slot(tool) is None or not self.tabs.slot(tool).showing_note:
+                    tool.set_analysis(value)
             self.analysis_ready.emit(value)
-        else:
-            key, _, sub = name.partition(":")
-            if key in self.tools:
-                self.tools[key].on_result(sub, value)
+        elif isinstance(route, ToolJob) and route.tool in self.tools:
+            self.tools[route.tool].on_result(route.job, value)
 
-    def _failed(self, name: str, message: str) -> None:
-        if name == "open":
+    def _opened(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.stack.setCurrentWidget(self.tabs)
+        wants_analysis = False
+        for tool in self.tools.values():
+            offered = tool.offered(info)
+            self.tabs.set_offered(tool, offered)
+            fits = offered and self.tabs.slot(tool).fit(info)
+            tool.set_model(info if fits else None)
+            wants_analysis |= fits and tool.needs_analysis
+        if not self.tabs.isTabVisible(self.tabs.currentIndex()):
+            self.tabs.setCurrentIndex(0)
+        if info["can_encode"]:
+            self._submit(PageJob.GALLERY, latent_jobs.test_thumbnails)
+        if wants_analysis:  # no tool that needs it, no minutes spent encoding the test split
+            self._submit(PageJob.ANALYSE, latent_jobs.analyse)
+        self.model_ready.emit(info)
+
+    def _failed(self, key: str, message: str) -> None:
+        self.progress.finish(key)
+        route = self.routes.get(key)
+        if route is PageJob.OPEN:
             # Said once, where the tools would be; the status bar is for news, not this.
             self.empty.setText(html.escape(message))
             self.stack.setCurrentWidget(self.empty)
             return
-        key, _, sub = name.partition(":")
-        if key in self.tools:
-            self.tools[key].on_failed(sub, message)
+        if isinstance(route, ToolJob) and route.tool in self.tools:
+            self.tools[route.tool].on_failed(route.job, message)
         else:
             self.notify(message, "error")
+
+    def _progress(self, key: str, done: int, total: int) -> None:
+        route = self.routes.get(key)
+        if isinstance(route, ToolJob):
+            what = self.titles.get(route.tool, route.tool)
+        else:
+            what = "Loading" if route is PageJob.OPEN else "Preparing the tools"
+        self.progress.show_progress(key, what, done, total)
+
+    def _done(self, key: str, cancelled: bool) -> None:
+        """A job stopped by a cancel (or a generator job that finished)."""
+        if cancelled and key == self.progress.key:
+            self.say("Stopped before it finished.", "info")
+        self.progress.finish(key)
+        route = self.routes.get(key)
+        if cancelled and isinstance(route, ToolJob) and route.tool in self.tools:
+            self.tools[route.tool].on_cancelled(route.job)
 
     def notify(self, message: str, level: str = "warning") -> None:
         """Say it on the page and in the status bar; an empty message takes both back."""

@@ -32,6 +32,17 @@ def label_colours(count: int) -> list:
 
 class LatentMapTool(ExplorerTool):
     key = "map"
+    needs_analysis = True
+
+    def unfit_reason(self, info: dict[str, Any]) -> str:
+        if info["latent_layout"] != "image":
+            return ""
+        return (
+            "No map for this run: its latent is noise shaped like the image, and a plane "
+            "through that noise sorts nothing (any two directions of it are noise too), while "
+            "each point drawn would cost a whole sampling run. Interpolation and Four corners "
+            "show how this latent turns into images."
+        )
 
     def __init__(self, host, parent: QWidget | None = None):
         super().__init__(host, parent)

@@ -31,6 +31,19 @@ SLIDER_RANGE = 3.0  # three standard deviations of the prior
 
 class SlidersTool(ExplorerTool):
     key = "sliders"
+    needs_analysis = True
+
+    def unfit_reason(self, info: dict[str, Any]) -> str:
+        if info["latent_layout"] != "image":
+            return ""
+        size = info["latent_dim"]
+        return (
+            f"No sliders for this run: its latent is noise shaped like the image, {size} "
+            f"values, one per pixel, not a few dimensions that each mean something. {size} "
+            "sliders would each nudge one pixel of noise and none would change what is drawn. "
+            "Move through this latent as a whole instead: Interpolation and Four corners blend "
+            "seeds and real images."
+        )
 
     def __init__(self, host, parent: QWidget | None = None):
         super().__init__(host, parent)

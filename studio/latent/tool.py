@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.latent.endpoint import EndPoint
 from studio.latent.jobs import endpoint_file, export_image
+from studio.latent.routes import ToolJob
 from studio.training.samples_view import GridImage, to_qimage
 
 
@@ -70,7 +71,7 @@ class DecodedImage(GridImage):
 
 
 class ExplorerTool(QWidget):
-    """One page of the explorer. `key` prefixes its job names, so results find their way back.
+    """One page of the explorer. Its jobs are routed to it by `key` (a ToolJob of its own).
 
     The explorer hands each tool itself as `host`, which offers: `run_job(name, job, *args)`
     (the open run's token is added), `notify(message)`, `info` (the open model), `analysis`
@@ -78,6 +79,7 @@ class ExplorerTool(QWidget):
     """
 
     key = "tool"
+    needs_analysis = False  # waits for the page's analysis (map, KL order, class means)
     redrawn = Signal(float)  # seconds from the change a person made to the new image drawn
 
     def __init__(self, host, parent: QWidget | None = None):
@@ -102,7 +104,16 @@ class ExplorerTool(QWidget):
         """Ask the worker for what this tool shows, after any change of its settings."""
 
     def run_job(self, name: str, job, *args) -> None:
-        self.host.run_job(f"{self.key}:{name}", job, *args)
+        self.host.run_job(ToolJob(self.key, name), job, *args)
+
+    def offered(self, info: dict[str, Any] | None) -> bool:
+        """Whether the page shows this tool's tab at all for the opened model (None: none)."""
+        return True
+
+    def unfit_reason(self, info: dict[str, Any]) -> str:
+        """Why this tool has nothing to offer for the opened model ("" when it has): the page
+        shows this sentence in its place instead of controls that cannot work."""
+        return ""
 
     def mark_change(self) -> None:
         self._changed_at = time.perf_counter()
@@ -142,6 +153,9 @@ class ExplorerTool(QWidget):
 
     def on_failed(self, name: str, message: str) -> None:
         self.host.notify(message)
+
+    def on_cancelled(self, name: str) -> None:
+        """A job of this tool was stopped before it finished (Cancel, or another run)."""
 
     # --- saving --------------------------------------------------------------------------
     def ask_save_path(self, title: str, name: str, filters: str) -> str | None:

@@ -46,6 +46,10 @@ class JobContext:
         if self.cancelled:
             raise JobCancelled(self.name)
 
+    def report(self, done: int, total: int) -> None:
+        """Progress of a long job that returns one result (a many-step sampling run)."""
+        self._owner.progress.emit(self.name, int(done), int(total))
+
 
 class ModelTasks(QObject):
     """One background thread that runs a panel's model jobs, newest first per name."""
@@ -54,6 +58,8 @@ class ModelTasks(QObject):
     item = Signal(str, object)  # job name, one item a generator job yielded
     done = Signal(str, bool)  # job name, cancelled
     failed = Signal(str, str)  # job name, a message for a person
+    # job name, steps done, steps in all; emitted from the worker thread, so queued to the GUI
+    progress = Signal(str, int, int)
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None):

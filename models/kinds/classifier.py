@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.data.augment import cutout, random_affine, random_shift
+from models.kinds import classifier_settings as settings
 from models.kinds.base import (
     Batch,
     Capability,
@@ -31,45 +32,24 @@ from models.nets.resnet import ResNetSmall
 
 @dataclass
 class CNNConfig:
-    learning_rate: float = hyperparameter(
-        0.1, "Peak learning rate of SGD with Nesterov momentum",
-        low=1e-4, high=1.0, log_scale=True,
-    )  # fmt: skip
-    batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
-    schedule: str = hyperparameter(
-        "one-cycle", "How the learning rate moves over the run", choices=("one-cycle", "cosine")
-    )
-    label_smoothing: float = hyperparameter(
-        0.1, "Share of each target spread over the other classes", low=0.0, high=0.5
-    )
+    learning_rate: float = settings.sgd_learning_rate()
+    batch_size: int = settings.batch_size(64)
+    schedule: str = settings.one_cycle_schedule()
+    label_smoothing: float = settings.label_smoothing()
     # Small random rotations, scalings and slants are how handwriting varies. On the 4,500
     # bundled digits they move the mean final test accuracy from about 98.35 % (no warps) to
     # 98.5 % (10 seeds, 8 epochs); benchmarks/acceptance_times.py measures the default run.
-    max_rotation: float = hyperparameter(
-        8.0, "Random rotation augmentation, up to this many degrees (0 turns it off)",
-        low=0.0, high=45.0,
-    )  # fmt: skip
-    max_scale: float = hyperparameter(
-        0.08, "Random zoom augmentation, up to this share in or out", low=0.0, high=0.5,
-        advanced=True,
-    )  # fmt: skip
-    max_shear: float = hyperparameter(
-        0.15, "Random slant augmentation (horizontal shear), up to this much", low=0.0,
-        high=1.0, advanced=True,
-    )  # fmt: skip
-    plain_finish: float = hyperparameter(
-        0.125, "Share of the run, at its end, trained on unaltered images so the model settles "
-        "on the real ones", low=0.0, high=1.0, advanced=True,
-    )  # fmt: skip
+    max_rotation: float = settings.rotation(8.0)
+    max_scale: float = settings.zoom(0.08)
+    max_shear: float = settings.slant(0.15)
+    plain_finish: float = settings.plain_finish(0.125)
     # Off by default: shifting the bundled digits by whole pixels did not help in short runs.
-    max_shift: int = hyperparameter(
-        0, "Random shift augmentation, in pixels (0 turns it off)", low=0, high=8
-    )
+    max_shift: int = settings.crop(0)
     width: int = hyperparameter(
         16, "Channels of the first stage (doubled at each of the two later stages)",
         low=4, high=256, advanced=True,
     )  # fmt: skip
-    weight_decay: float = hyperparameter(5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True)
+    weight_decay: float = settings.weight_decay(5e-4)
     # Where a stroke is tells digits apart (a closed 4 from a 9): averaging the last feature
     # maps to a 3 x 3 grid instead of one value per channel, with dropout, moved the mean final
     # accuracy on the bundled digits from 98.5 % to 98.7 % (10 seeds, 8 epochs, one thread).
@@ -77,14 +57,8 @@ class CNNConfig:
         3, "The last feature maps are averaged to this many cells per side before the output "
         "layer (1: one average over the whole image)", low=1, high=8, advanced=True,
     )  # fmt: skip
-    dropout: float = hyperparameter(
-        0.25, "Share of the output layer's inputs dropped at random in each training step",
-        low=0.0, high=0.9, advanced=True,
-    )  # fmt: skip
-    cutout: int = hyperparameter(
-        0, "Random cutout augmentation: a square of this many pixels per side blanked in each "
-        "training image (0 turns it off)", low=0, high=32, advanced=True,
-    )  # fmt: skip
+    dropout: float = settings.output_dropout(0.25)
+    cutout: int = settings.cutout()
 
 
 ONE_CYCLE_SCHEDULES = ("one-cycle", "warmup-cosine")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from models.kinds import classifier_settings as settings
 from models.kinds.base import fused_optimizer
 from models.kinds.classifier import Classifier
 from models.kinds.hyperparameters import hyperparameter
@@ -18,52 +19,24 @@ from models.nets.vit import STEMS, VisionTransformer
 
 @dataclass
 class ResNet18Config:
-    learning_rate: float = hyperparameter(
-        0.1, "Peak learning rate of SGD with Nesterov momentum",
-        low=1e-4, high=1.0, log_scale=True,
-    )  # fmt: skip
-    batch_size: int = hyperparameter(128, "Images per training step", low=2, high=1024)
-    schedule: str = hyperparameter(
-        "one-cycle", "How the learning rate moves over the run", choices=("one-cycle", "cosine")
-    )
-    label_smoothing: float = hyperparameter(
-        0.1, "Share of each target spread over the other classes", low=0.0, high=0.5
-    )
+    learning_rate: float = settings.sgd_learning_rate()
+    batch_size: int = settings.batch_size(128)
+    schedule: str = settings.one_cycle_schedule()
+    label_smoothing: float = settings.label_smoothing()
     # The CIFAR recipe: a random crop of the image padded by 4 pixels, and a mirror image half
     # the time on data whose flips keep the label (photos, not digits).
-    max_shift: int = hyperparameter(
-        4, "Random crop augmentation: the image padded by this many pixels and cut back at a "
-        "random place (0 turns it off)", low=0, high=8,
-    )  # fmt: skip
-    cutout: int = hyperparameter(
-        0, "Random cutout augmentation: a square of this many pixels per side blanked in each "
-        "training image (0 turns it off)", low=0, high=32,
-    )  # fmt: skip
-    max_rotation: float = hyperparameter(
-        0.0, "Random rotation augmentation, up to this many degrees (0 turns it off)",
-        low=0.0, high=45.0, advanced=True,
-    )  # fmt: skip
-    max_scale: float = hyperparameter(
-        0.0, "Random zoom augmentation, up to this share in or out", low=0.0, high=0.5,
-        advanced=True,
-    )  # fmt: skip
-    max_shear: float = hyperparameter(
-        0.0, "Random slant augmentation (horizontal shear), up to this much", low=0.0,
-        high=1.0, advanced=True,
-    )  # fmt: skip
-    plain_finish: float = hyperparameter(
-        0.0, "Share of the run, at its end, trained without rotation, zoom and slant",
-        low=0.0, high=1.0, advanced=True,
-    )  # fmt: skip
+    max_shift: int = settings.crop(4)
+    cutout: int = settings.cutout(advanced=False)
+    max_rotation: float = settings.rotation(0.0, advanced=True)
+    max_scale: float = settings.zoom(0.0)
+    max_shear: float = settings.slant(0.0)
+    plain_finish: float = settings.plain_finish(0.0)
     width: int = hyperparameter(
         64, "Channels of the first stage (doubled at each of the three later stages; 64 is "
         "the original, 16 trains about 16 times faster)", low=4, high=128,
     )  # fmt: skip
-    weight_decay: float = hyperparameter(5e-4, "L2 weight decay", low=0.0, high=0.1, advanced=True)
-    dropout: float = hyperparameter(
-        0.0, "Share of the output layer's inputs dropped at random in each training step",
-        low=0.0, high=0.9, advanced=True,
-    )  # fmt: skip
+    weight_decay: float = settings.weight_decay(5e-4)
+    dropout: float = settings.output_dropout(0.0)
 
 
 class ResNet18Classifier(Classifier):
@@ -88,7 +61,7 @@ class ViTConfig:
     learning_rate: float = hyperparameter(
         2e-3, "Peak learning rate of AdamW", low=1e-5, high=1e-1, log_scale=True
     )
-    batch_size: int = hyperparameter(64, "Images per training step", low=2, high=1024)
+    batch_size: int = settings.batch_size(64)
     schedule: str = hyperparameter(
         "warmup-cosine", "How the learning rate moves over the run: a warm-up from a 25th "
         "of the peak, then a cosine decay; or the cosine decay alone",
@@ -98,9 +71,7 @@ class ViTConfig:
         0.1, "Share of the run spent warming the learning rate up", low=0.0, high=0.5,
         advanced=True,
     )  # fmt: skip
-    label_smoothing: float = hyperparameter(
-        0.1, "Share of each target spread over the other classes", low=0.0, high=0.5
-    )
+    label_smoothing: float = settings.label_smoothing()
     stem: str = hyperparameter(
         "conv", "How the image becomes tokens: a small convolutional stem, shifted patches, or "
         "plain 4 x 4 patches", choices=STEMS,
@@ -118,34 +89,15 @@ class ViTConfig:
     dropout: float = hyperparameter(
         0.0, "Dropout inside the blocks", low=0.0, high=0.5, advanced=True
     )
-    weight_decay: float = hyperparameter(
-        0.05, "AdamW weight decay (not applied to norms, biases and position embeddings)",
-        low=0.0, high=0.5, advanced=True,
-    )  # fmt: skip
-    max_rotation: float = hyperparameter(
-        8.0, "Random rotation augmentation, up to this many degrees (0 turns it off)",
-        low=0.0, high=45.0,
-    )  # fmt: skip
-    max_scale: float = hyperparameter(
-        0.08, "Random zoom augmentation, up to this share in or out", low=0.0, high=0.5,
-        advanced=True,
-    )  # fmt: skip
-    max_shear: float = hyperparameter(
-        0.15, "Random slant augmentation (horizontal shear), up to this much", low=0.0,
-        high=1.0, advanced=True,
-    )  # fmt: skip
-    plain_finish: float = hyperparameter(
-        0.1, "Share of the run, at its end, trained on unaltered images so the model settles "
-        "on the real ones", low=0.0, high=1.0, advanced=True,
-    )  # fmt: skip
-    max_shift: int = hyperparameter(
-        0, "Random crop augmentation: the image padded by this many pixels and cut back at a "
-        "random place (0 turns it off; 4 for colour photos)", low=0, high=8,
-    )  # fmt: skip
-    cutout: int = hyperparameter(
-        0, "Random cutout augmentation: a square of this many pixels per side blanked in each "
-        "training image (0 turns it off)", low=0, high=32, advanced=True,
-    )  # fmt: skip
+    weight_decay: float = settings.weight_decay(
+        0.05, "AdamW weight decay (not applied to norms, biases and position embeddings)", 0.5
+    )
+    max_rotation: float = settings.rotation(8.0)
+    max_scale: float = settings.zoom(0.08)
+    max_shear: float = settings.slant(0.15)
+    plain_finish: float = settings.plain_finish(0.1)
+    max_shift: int = settings.crop(0)
+    cutout: int = settings.cutout()
 
 
 class ViTClassifier(Classifier):

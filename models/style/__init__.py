@@ -1,0 +1,1 @@
+"""Style transfer (Gatys et al.): a photo takes a painting's style, iteration by iteration."""

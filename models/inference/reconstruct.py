@@ -31,22 +31,23 @@ class Reconstruction:
 
 
 def reconstruct_files(
-    model: ImageModel, paths: Iterable[str | os.PathLike], *, batch_size: int = 256
+    model: ImageModel, paths: Iterable[str | os.PathLike], *, batch_size: int = 256, **options
 ) -> Iterator[Reconstruction]:
-    """One Reconstruction per path, in input order."""
+    """One Reconstruction per path, in input order. `options` go to the model's reconstruct
+    (a many-pass kind's steps, cancel and progress)."""
     if not model.can(Capability.ENCODE):
         raise CapabilityError(f"a {model.title} has no encoder, so it cannot reconstruct images")
     pending: list[Path] = []
     for path in paths:
         pending.append(Path(path))
         if len(pending) >= max(1, batch_size):
-            yield from _reconstruct_batch(model, pending)
+            yield from _reconstruct_batch(model, pending, options)
             pending = []
     if pending:
-        yield from _reconstruct_batch(model, pending)
+        yield from _reconstruct_batch(model, pending, options)
 
 
-def _reconstruct_batch(model: ImageModel, paths: list[Path]) -> list[Reconstruction]:
+def _reconstruct_batch(model: ImageModel, paths: list[Path], options: dict) -> list[Reconstruction]:
     loaded = [load_or_reason(path, tuple(model.image_shape)) for path in paths]
     good = [i for i, item in enumerate(loaded) if isinstance(item, LoadedImage)]
     copies: dict[int, np.ndarray] = {}
@@ -54,7 +55,7 @@ def _reconstruct_batch(model: ImageModel, paths: list[Path]) -> list[Reconstruct
         stack = np.stack([loaded[i].pixels for i in good])  # uint8 (N, H, W, C)
         images = torch.from_numpy(stack).permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
-            rebuilt = to_uint8(model.reconstruct(images.to(model.device)).float().cpu())
+            rebuilt = to_uint8(model.reconstruct(images.to(model.device), **options).float().cpu())
         copies = {index: rebuilt[row] for row, index in enumerate(good)}
     return [
         Reconstruction(str(path), pixels=copies[i])

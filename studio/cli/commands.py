@@ -227,15 +227,21 @@ def command_reconstruct(args: argparse.Namespace) -> int:
     import numpy as np
 
     from models.inference.classify import expand_paths
-    from models.inference.reconstruct import reconstruct_files
     from models.kinds.description import ENCODER
     from models.runs.atomic import atomic_file
+    from studio.cli.sampling import reconstruct_all, reconstruct_options, stopped_message
 
     if args.output.suffix.lower() != ".npz":
         raise ValueError(f"{args.output.name}: choose a file ending in .npz")
-    model = load_capable(args, ENCODER)
+    run = find_run(args)
+    model = load_capable(args, ENCODER, run)
+    options = reconstruct_options(model, args, run.name)
+    results = reconstruct_all(model, expand_paths(args.paths), options)
+    if results is None:
+        print(stopped_message(args.output), file=sys.stderr)
+        return 130
     kept, paths, failed = [], [], 0
-    for result in reconstruct_files(model, expand_paths(args.paths)):
+    for result in results:
         if result.pixels is None:
             failed += 1
             print(f"{result.path}\tcannot reconstruct: {result.reason}")

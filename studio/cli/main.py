@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from models.kinds.registry import DEFAULT_KIND, KINDS
     from models.training.devices import DEVICE_CHOICES
     from studio.cli.apply import add_apply_parser
-    from studio.cli.sampling import add_sampling_options
+    from studio.cli.sampling import RECONSTRUCT_STEPS_HELP, add_sampling_options
 
     parser = argparse.ArgumentParser(
         prog="image-studio",
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("paths", nargs="+", type=Path)
     rebuild.add_argument("-o", "--output", type=Path, required=True,
                          help=".npz of images (uint8 N x H x W [x C]) and their paths")  # fmt: skip
+    rebuild.add_argument("--steps", type=int, help=RECONSTRUCT_STEPS_HELP)
     rebuild.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     quality = commands.add_parser(

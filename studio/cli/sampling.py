@@ -132,6 +132,49 @@ def draw(model, n: int, generator, label: int | None, options: dict, chunk: int 
     return torch.cat(images)
 
 
+RECONSTRUCT_STEPS_HELP = (
+    "steps of the inversion and of the regeneration, for kinds that sample in many steps "
+    "(default: the run's sampling_steps, 50 unless it was trained with another; the quick "
+    "preview steps are for training grids only)"
+)
+
+
+def reconstruct_options(model, args: argparse.Namespace, run_name: str) -> dict:
+    """The steps a many-pass kind reconstructs with: --steps, else the run's sampling steps
+    (never its preview steps, which keep training's grids quick and lose detail); a one-pass
+    kind refuses --steps in one line."""
+    steps = getattr(args, "steps", None)
+    if not samples_in_many_passes(model):
+        if steps is not None:
+            raise ValueError(
+                f"{run_name} is a {model.title} run, which reconstructs in one pass: --steps "
+                "only applies to kinds that sample in many steps"
+            )
+        return {}
+    steps = model.config.sampling_steps if steps is None else steps
+    if not 1 <= steps <= 1000:
+        raise ValueError(f"--steps must be between 1 and 1000, not {steps}")
+    return {"steps": int(steps)}
+
+
+def reconstruct_all(model, paths: list, options: dict, batch_size: int = 256):
+    """Every file's Reconstruction, in input order, with a progress bar over the steps and
+    Ctrl-C between two steps for a many-pass kind; None when Ctrl-C stopped it."""
+    from models.inference.reconstruct import reconstruct_files
+    from models.kinds.base import SamplingCancelled
+
+    if not options:
+        return list(reconstruct_files(model, paths, batch_size=batch_size))
+    batches = -(-len(paths) // batch_size)
+    progress = SamplingProgress(2 * options["steps"] * batches, "reconstructing")
+    with progress.running():
+        try:
+            return list(reconstruct_files(model, paths, batch_size=batch_size, **options,
+                                          **progress.hooks()))  # fmt: skip
+        except SamplingCancelled:
+            return None
+
+
 def stopped_message(output: Path) -> str:
     return f"stopped by request; nothing written to {output}"
 

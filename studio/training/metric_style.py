@@ -31,13 +31,15 @@ class Unit:
     scale: float = 1.0  # drawn value = reported value x scale
     stretch: int = 1  # share of the height its plot gets beside the others
     log_scale: bool = False  # the "Log scale" box applies to it
+    y_limits: tuple[float, float] | None = None  # drawn values never leave this range
 
 
 LOSS = Unit("loss", "loss", stretch=4, log_scale=True)
 PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=3)
 RATE = Unit("rate", "rate", stretch=2)  # short: its plot is the lowest; the legend says more
 QUALITY = Unit("quality", "quality", stretch=3, log_scale=True)
-COVERAGE = Unit("coverage", "% (higher is better)", scale=100.0, stretch=2)  # precision, recall
+# Precision and recall; a run measured at 0 % would otherwise be zoomed to a flat line at 0.
+COVERAGE = Unit("coverage", "%", scale=100.0, stretch=2, y_limits=(-2.0, 102.0))
 UNITS = (LOSS, QUALITY, COVERAGE, PERCENT, RATE)  # top to bottom
 
 # The quality monitor's figures (metrics.jsonl records of their own, models/analysis/quality/)
@@ -46,7 +48,7 @@ UNITS = (LOSS, QUALITY, COVERAGE, PERCENT, RATE)  # top to bottom
 QUALITY_CURVES = {"fid": (QUALITY, TAB10[3]), "precision": (COVERAGE, TAB10[2]),
                   "recall": (COVERAGE, TAB10[4])}  # fmt: skip
 QUALITY_LABELS = {"fid": "FID", "precision": "precision", "recall": "recall"}
-FID_AXIS = "FID (lower is better)"
+FID_AXIS = "FID"  # the legend above says which way is better: an axis label has no room
 
 # Words in a metric's name that say its unit (matched against the name's "_"-separated parts).
 SHARE_WORDS = {"accuracy", "acc", "precision", "recall", "real", "fake"}  # 0..1, shown in %
@@ -106,17 +108,17 @@ def quality_colour(figure: str) -> str:
 
 
 def quality_legend(figure: str) -> str:
-    """ "FID, lower is better": which way a quality curve should go is not obvious from it."""
+    """ "FID (lower is better)": which way a quality curve should go is not obvious from it."""
     figure_info = FIGURE_INFO.get(figure)
     label = QUALITY_LABELS.get(figure, figure)
     if figure_info is None:
         return label
-    return f"{label}, {'higher' if figure_info.higher_is_better else 'lower'} is better"
+    return f"{label} ({'higher' if figure_info.higher_is_better else 'lower'} is better)"
 
 
 def axis_label(unit: Unit, metrics: list[str]) -> str:
     """A percent axis holding more than accuracies (a discriminator's outputs) says only %;
-    the quality axis holding FID alone says which way is better."""
+    the quality axis holding FID alone says so."""
     if unit is PERCENT and not all("acc" in base_name(m) for m in metrics):
         return "%"
     if unit is QUALITY and metrics and all(base_name(m) == "fid" for m in metrics):

@@ -91,6 +91,8 @@ class Pane:
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         # "x0.001" after "learning rate" would not fit beside a plot; its ticks say it.
         self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key)
+        if unit.y_limits is not None:
+            self.plot.setLimits(yMin=unit.y_limits[0], yMax=unit.y_limits[1])
         if x_link is not None:
             self.plot.setXLink(x_link)  # one zoom or pan moves every plot along the steps
         # Heights follow the units' stretch factors, not the plots' size hints; a policy that

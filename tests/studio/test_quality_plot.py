@@ -60,12 +60,14 @@ def test_quality_curves_have_their_own_axes_saying_which_way_is_better(qtbot):
     for key in (LOSS.key, QUALITY.key, COVERAGE.key, PERCENT.key):
         assert panes[key].widget.isVisibleTo(plot)
     # FID falls: the axis and the legend say that is the good way; recall is drawn in %.
-    assert panes[QUALITY.key].plot.getAxis("left").labelText == "FID (lower is better)"
-    assert "FID, lower is better" in panes[QUALITY.key].legend.text()
+    assert panes[QUALITY.key].plot.getAxis("left").labelText == "FID"
+    assert "FID (lower is better)" in panes[QUALITY.key].legend.text()
     coverage = panes[COVERAGE.key]
-    assert "higher is better" in coverage.plot.getAxis("left").labelText
-    assert "precision, higher is better" in coverage.legend.text()
-    assert "recall, higher is better" in coverage.legend.text()
+    assert coverage.plot.getAxis("left").labelText == "%"
+    assert "precision (higher is better)" in coverage.legend.text()
+    assert "recall (higher is better)" in coverage.legend.text()
+    # A run whose samples look like no data (0 %) is not zoomed into a flat line.
+    assert coverage.plot.getViewBox().state["limits"]["yLimits"] == [-2.0, 102.0]
     assert list(fid.xData) == [100, 200, 300] and list(fid.yData) == [40.0, 20.0, 9.0]
     assert list(recall.yData) == [50.0, 50.0, 50.0]
     # KID and the class figures are kept (exported), not drawn.

@@ -130,6 +130,12 @@ def main() -> None:
         figures[f"min_share_{steps}"] = read["min_share"]
         figures[f"max_share_{steps}"] = read["max_share"]
         figures[f"seconds_{steps}"] = round(time.perf_counter() - began, 1)
+    # The step trade-off at a glance: what more steps buy in recognisable classes and time.
+    print(f"{'steps':>5}  {'confidence ratio':>16}  {'class shares':>13}  {'seconds':>7}")
+    for steps in args.steps:
+        shares = f"{figures[f'min_share_{steps}']:.0%}-{figures[f'max_share_{steps}']:.0%}"
+        print(f"{steps:>5}  {figures[f'confidence_ratio_{steps}']:>16}  {shares:>13}  "
+              f"{figures[f'seconds_{steps}']:>7}")  # fmt: skip
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

@@ -16,12 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.runs.folder import Run, RunError
+from models.runs.folder import Run
 from studio.classify.classify_panel import ClassifyPanel
 from studio.help_menu import HelpMenu
 from studio.latent.explorer import LatentExplorer
 from studio.page_tabs import PageTabs, scrolled
-from studio.runs.runs_panel import RunFollower, RunsPanel, steps_per_epoch
+from studio.runs.folder_reads import FolderReads
+from studio.runs.follower import RunFollower, steps_per_epoch
+from studio.runs.open_run import OpenedRun, OpenRun
+from studio.runs.runs_panel import RunsPanel
 from studio.settings import StudioSettings
 from studio.status_bar import StudioStatusBar
 from studio.theme import restyle_plots
@@ -45,7 +48,9 @@ class MainWindow(QMainWindow):
         self.catalog_loader = CatalogLoader(self)
         self.follower = RunFollower(self)
         self.speeds = RunSpeeds(self)
-        self.opened: str | None = None  # the run folder shown in the plot and the grids
+        # Run folders are read off the GUI thread; the open run is what the pages show.
+        self.reads = FolderReads(self)
+        self.open_run_state = OpenRun(self.reads, self)
 
         self.train_panel = TrainPanel()
         self.loss_plot = LossPlot()
@@ -194,6 +199,8 @@ class MainWindow(QMainWindow):
         session.busy_changed.connect(
             lambda busy: busy or self.speeds.read(self.runs_panel.runs_dir)
         )
+        self.open_run_state.changed.connect(self._run_opened)
+        self.open_run_state.failed.connect(lambda message: status.notify("error", message))
         self.runs_panel.open_requested.connect(self.open_run)
         self.runs_panel.overlay_requested.connect(self.overlay_run)
         self.runs_panel.resume_requested.connect(self.resume_run)
@@ -218,6 +225,11 @@ class MainWindow(QMainWindow):
         for source, page in (("classify", self.classify_panel), ("latent", self.latent_explorer)):
             if page is not shown:
                 self.status.withdraw(source)
+
+    @property
+    def opened(self) -> str | None:
+        """The run folder shown in the plot and the grids."""
+        return self.open_run_state.path
 
     @property
     def _name(self) -> str:
@@ -252,19 +264,38 @@ class MainWindow(QMainWindow):
         if self.session.busy:
             self.status.notify("warning", "Stop the current run before resuming another.")
             return
-        self.open_run(path)
-        self.follower.stop()  # the live reports take over from the file
-        run = Run(Path(path))
-        # A finished run has nothing left to do: resuming it adds the epochs in the form.
-        epochs = None
-        if run.status().get("state") == "completed":
-            epochs = int(run.config["training"]["epochs"]) + self.train_panel.epochs.value()
-        self.session.resume_run(path, epochs)
+        more = self.train_panel.epochs.value()
+
+        def read() -> tuple[int | None, str, list, float | None]:
+            run = Run.open(path)
+            # A finished run has nothing left to do: resuming it adds the epochs in the form.
+            epochs = None
+            if run.status().get("state") == "completed":
+                epochs = int(run.config["training"]["epochs"]) + more
+            records, _ = run.read_metrics()  # its curves so far; live reports go on from them
+            return epochs, run.name, records, steps_per_epoch(run)
+
+        def resume(read: tuple[int | None, str, list, float | None]) -> None:
+            if self.session.busy:
+                self.status.notify("warning", "Stop the current run before resuming another.")
+                return
+            epochs, name, records, per_epoch = read
+            self.follower.stop()  # the live reports take over from the file
+            self.loss_plot.remove_series(name)
+            self.loss_plot.show_run(name, per_epoch)
+            self.loss_plot.add_records(name, records)
+            self.session.resume_run(path, epochs)
+
+        self.reads.read("resume", read, resume, self._read_failed)
+
+    def _read_failed(self, message: str) -> None:
+        self.status.notify("error", message)
 
     def _started(self, report) -> None:
         if report.run_dir != self.opened:
-            self.opened = report.run_dir
             self.samples_view.show_run(report.run_dir)
+        self.follower.stop()
+        self.open_run_state.set_live(report.run_dir, report.config["kind"], report.steps_per_epoch)
         self.loss_plot.show_run(self._name, report.steps_per_epoch)
         self._expect_images_of(report.config["kind"])
         self.train_panel.show_running(report.config)
@@ -275,21 +306,26 @@ class MainWindow(QMainWindow):
 
     # --- runs ---------------------------------------------------------------------------
     def open_run(self, path: str) -> None:
+        """Show a run folder: read off the GUI thread, then shown by _run_opened."""
         if self.session.busy and path == self.session.run_dir:
             return  # already shown live
-        try:
-            run = Run.open(path)
-        except RunError as exc:
-            self.status.notify("error", str(exc))
+        self.open_run_state.open(path)
+
+    def _run_opened(self, opened: OpenedRun | None) -> None:
+        if opened is None:
+            self.follower.stop()
+            self.samples_view.show_run(None)
+            self.latent_explorer.show_run(None)
             return
-        self.opened = str(run.path)
-        self.latent_explorer.show_run(run.path)
-        self.loss_plot.remove_series(run.name)  # reloaded from the start of its metrics
-        self.loss_plot.show_run(run.name, steps_per_epoch(run))
-        self.samples_view.show_run(run.path)
-        self._expect_images_of(run.kind)
-        self.follower.follow(run.path)
-        self.classify_panel.set_current_run(str(run.path))
+        if opened.live:
+            return  # _started shows a run training here from its live reports
+        self.latent_explorer.show_run(opened.path)
+        self.loss_plot.remove_series(opened.name)  # reloaded from the start of its metrics
+        self.loss_plot.show_run(opened.name, opened.steps_per_epoch)
+        self.samples_view.show_run(opened.path)
+        self._expect_images_of(opened.kind)
+        self.follower.follow(opened.path)
+        self.classify_panel.set_current_run(opened.path)
 
     def _expect_images_of(self, kind_name: str) -> None:
         """The Samples pane waits for grids only from kinds that draw them (live or opened)."""
@@ -300,31 +336,30 @@ class MainWindow(QMainWindow):
         )
 
     def overlay_run(self, path: str) -> None:
-        try:
+        def curves() -> tuple[str, str, list, float | None]:
             run = Run.open(path)
-        except RunError as exc:
-            self.status.notify("error", str(exc))
-            return
-        if str(run.path) != self.opened:
             records, _ = run.read_metrics()
-            self.loss_plot.add_overlay(run.name, records, steps_per_epoch(run))
+            return str(run.path), run.name, records, steps_per_epoch(run)
+
+        def draw(read: tuple[str, str, list, float | None]) -> None:
+            run_path, name, records, per_epoch = read
+            if run_path != self.opened:
+                self.loss_plot.add_overlay(name, records, per_epoch)
+
+        # Each overlaid run is its own request: several chosen at once are all drawn.
+        self.reads.read(f"overlay:{path}", curves, draw, self._read_failed)
 
     def fork_run(self, path: str) -> None:
-        try:
-            config = Run.open(path).config
-        except RunError as exc:
-            self.status.notify("error", str(exc))
-            return
-        self.train_panel.prepare_fork(path, config)
-        self.train_dock.show()
+        def fork(config: dict) -> None:
+            self.train_panel.prepare_fork(path, config)
+            self.train_dock.show()
+
+        self.reads.read("fork", lambda: Run.open(path).config, fork, self._read_failed)
 
     def _deleted(self, path: str) -> None:
         self.loss_plot.remove_series(Path(path).name)
         if path == self.opened:
-            self.follower.stop()
-            self.opened = None
-            self.samples_view.show_run(None)
-            self.latent_explorer.show_run(None)
+            self.open_run_state.close()
         self.latent_explorer.refresh()
 
     def _ask_open_run(self) -> None:
@@ -361,6 +396,8 @@ class MainWindow(QMainWindow):
                 return
         self.catalog_loader.wait()  # an import cannot be interrupted; it ends in seconds
         self.follower.stop()
+        self.follower.wait()
+        self.reads.wait()
         self.runs_panel.shutdown()
         self.speeds.wait()
         self.classify_panel.shutdown()

@@ -283,13 +283,12 @@ class ClassifyPanel(QWidget):
     def _item(self, name: str, value) -> None:
         if name not in self._active:
             return
-        what, payload = value
-        if what == "total":
-            self._expected += payload
+        if isinstance(value, jobs.FilesFound):
+            self._expected += value.count
         else:
-            self.results.append(payload)
-            self._received += len(payload)
-            self._add_labels(payload)
+            self.results.append(value.rows)
+            self._received += len(value.rows)
+            self._add_labels(value.rows)
         self.progress.setMaximum(max(self._expected, 1))
         self.progress.setValue(self._received)
         self._summarise()

@@ -71,15 +71,29 @@ def open_classifier(context, run_dir: str) -> ClassifierInfo:
     return _classifier(context, run_dir)["info"]
 
 
+@dataclass(frozen=True)
+class FilesFound:
+    """How many files a drop expanded to: the progress bar's length, said before any row."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class ResultRows:
+    """The results of one batch of files (models/inference/file_results.py FileResult)."""
+
+    rows: list
+
+
 def classify_paths(context, run_dir: str, paths: list[str], top_k: int):
-    """Stream ("total", n) once, then ("rows", [FileResult, ...]) per batch of files."""
+    """Stream FilesFound once, then ResultRows per batch of files."""
     from models.inference.classify import classify_file_batches, expand_paths
 
     entry = _classifier(context, run_dir)
     files = expand_paths(paths)
-    yield ("total", len(files))
+    yield FilesFound(len(files))
     yield from (
-        ("rows", batch)
+        ResultRows(batch)
         for batch in classify_file_batches(
             entry["model"], files, top_k=top_k, batch_size=STREAM_BATCH,
             should_stop=lambda: context.cancelled, background=entry["info"].background,
@@ -95,14 +109,13 @@ def classify_pasted(context, run_dir: str, pictures: list[tuple[str, np.ndarray]
     from models.inference.classify import classify_pictures
 
     entry = _classifier(context, run_dir)
-    yield ("total", len(pictures))
+    yield FilesFound(len(pictures))
     images = [(name, Image.fromarray(pixels, mode="RGBA")) for name, pixels in pictures]
-    yield (
-        "rows",
+    yield ResultRows(
         classify_pictures(
             entry["model"], images, top_k=top_k, background=entry["info"].background,
             thumbnail_size=THUMBNAIL_SIZE,
-        ),
+        )
     )  # fmt: skip
 
 

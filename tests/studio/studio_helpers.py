@@ -36,3 +36,11 @@ def quick_run(root: Path, kind: str, hyperparameters: dict) -> Path:
         if isinstance(report, reports.Losses):
             trainer.stop()  # a stop writes a checkpoint first
     return run_dir
+
+
+def open_run_and_wait(qtbot, window, path) -> None:
+    """Open a run in the window and wait until its folder, read off the GUI thread, is shown."""
+    window.open_run(str(path))
+    qtbot.waitUntil(lambda: window.opened == str(Path(path).expanduser()), timeout=WAIT_MS)
+    # Its curves so far are read by the follower on its own thread.
+    qtbot.waitUntil(lambda: window.follower.caught_up == Path(path).name, timeout=WAIT_MS)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from studio_helpers import WAIT_MS
 
 from studio.classify.classifier_runs import NO_CLASSIFIER
+from studio.classify.jobs import ResultRows
 from studio.classify.table import CONFIDENCE, FAILED, NOTES, PREDICTION
 from tests.models.test_images import write_bad_files
 
@@ -214,7 +215,7 @@ def test_cancel_half_way_keeps_the_rows_so_far(panel, qtbot, tmp_path, digits):
     cancelled_at = []
 
     def cancel_on_first_rows(name, value):
-        if value[0] == "rows" and not cancelled_at:
+        if isinstance(value, ResultRows) and not cancelled_at:
             cancelled_at.append(len(rows(panel)))
             panel.cancel_button.click()
 

@@ -11,7 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
-from studio_helpers import TINY, WAIT_MS, quick_run
+from studio_helpers import TINY, WAIT_MS, open_run_and_wait, quick_run
 
 from studio.latent.explorer import LatentExplorer
 
@@ -326,7 +326,7 @@ def test_a_classifier_run_is_refused_with_a_reason(qtbot, explorer, generative_r
 
 # --- in the window -------------------------------------------------------------------------
 def test_the_window_opens_the_run_on_the_latent_page(qtbot, window, headless_run):
-    window.open_run(str(headless_run))
+    open_run_and_wait(qtbot, window, headless_run)
     page = window.latent_explorer
     assert page.info is None  # not loaded while another page is shown
     window.pages.setCurrentWidget(page)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import WAIT_MS, quick_run
+from studio_helpers import WAIT_MS, open_run_and_wait, quick_run
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def test_the_latent_page_chooses_a_run_it_can_use(window, qtbot, headless_run, c
     cnn = copy_into(classifier_run, runs_dir)
     window.runs_panel.refresh()
     window.runs_panel.settle()
-    window.open_run(str(cnn))  # opened for its curves; it has no latent space
+    open_run_and_wait(qtbot, window, cnn)  # opened for its curves; it has no latent space
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
     qtbot.waitUntil(lambda: page.analysis is not None, timeout=WAIT_MS)
@@ -56,7 +56,7 @@ def test_the_latent_page_says_once_why_no_run_fits(window, qtbot, classifier_run
     cnn = copy_into(classifier_run, runs_dir)
     window.runs_panel.refresh()
     window.runs_panel.settle()
-    window.open_run(str(cnn))
+    open_run_and_wait(qtbot, window, cnn)
     page = window.latent_explorer
     window.pages.setCurrentWidget(page)
     qtbot.wait(200)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from studio_helpers import WAIT_MS, run_folder_is_complete
+from studio_helpers import WAIT_MS, open_run_and_wait, run_folder_is_complete
 
 from models.runs.folder import Run
 
@@ -38,9 +38,13 @@ def test_open_a_run_written_headless(window, qtbot, headless_run, runs_dir):
 
     panel.select(path)
     click(qtbot, panel.buttons["open"])
-    series = window.loss_plot.series[path.name]
     records, _ = Run(path).read_metrics()
-    assert series.train["loss"].size == sum(1 for r in records if r.get("split") != "test")
+    trained = sum(1 for r in records if r.get("split") != "test")
+    # The folder is read off the GUI thread, the curves loaded from it as it is followed.
+    qtbot.waitUntil(lambda: path.name in window.loss_plot.series, timeout=WAIT_MS)
+    series = window.loss_plot.series[path.name]
+    loaded = lambda: "loss" in series.train and series.train["loss"].size == trained  # noqa: E731
+    qtbot.waitUntil(loaded, timeout=WAIT_MS)
     assert series.test["test_loss"].size == 1
     assert series.steps_per_epoch == 70
     view = window.samples_view
@@ -52,7 +56,7 @@ def test_open_a_run_written_headless(window, qtbot, headless_run, runs_dir):
 
 def test_an_open_run_follows_its_growing_metrics(window, qtbot, headless_run, runs_dir):
     path = copy_run(headless_run, runs_dir)
-    window.open_run(str(path))
+    open_run_and_wait(qtbot, window, path)
     series = window.loss_plot.series[path.name]
     before = series.train["loss"].size
     # Another process (the command line) goes on training: it appends whole lines.
@@ -88,7 +92,8 @@ def test_fork_starts_a_new_run_from_the_form(window, qtbot, headless_run, runs_d
     panel.settle()
     panel.select(path)
     click(qtbot, panel.buttons["fork"])
-    assert train.fork_path == str(path) and not train.kind.isEnabled()
+    qtbot.waitUntil(lambda: train.fork_path == str(path), timeout=WAIT_MS)  # read on a thread
+    assert not train.kind.isEnabled()
     assert train.hyperparameters()["hidden"] == 16  # filled from the run's config
     train.set_hyperparameters({"learning_rate": 0.001})  # "with changed settings"
     train.epochs.setValue(1)
@@ -110,13 +115,14 @@ def test_overlay_two_runs(window, qtbot, headless_run, runs_dir, tmp_path):
     shutil.copytree(first, second)
     config = json.loads((second / "config.json").read_text())
     (second / "config.json").write_text(json.dumps({**config, "name": "second"}))
-    window.open_run(str(first))
+    open_run_and_wait(qtbot, window, first)
     panel = window.runs_panel
     panel.refresh()
     panel.settle()
     panel.tree.selectAll()
     click(qtbot, panel.buttons["overlay"])
     plot = window.loss_plot
+    qtbot.waitUntil(lambda: "second" in plot.series, timeout=WAIT_MS)  # read on a thread
     assert set(plot.series) == {first.name, "second"}
     assert plot.series["second"].index == 1  # drawn dashed behind the run in focus
     plot.redraw()
@@ -133,7 +139,7 @@ def test_delete_asks_first_and_removes_the_folder(window, qtbot, headless_run, r
 
     path = copy_run(headless_run, runs_dir)
     panel = window.runs_panel
-    window.open_run(str(path))
+    open_run_and_wait(qtbot, window, path)
     panel.refresh()
     panel.settle()
     panel.select(path)
@@ -190,6 +196,9 @@ def test_fork_settings_are_not_the_next_runs_defaults(window, qtbot, headless_ru
     train.epochs.setValue(1)
     mine = train.hyperparameters()
     window.fork_run(str(path))
+    qtbot.waitUntil(
+        lambda: train.fork_path == str(path), timeout=WAIT_MS
+    )  # read off the GUI thread
     train.set_hyperparameters({"beta": 4.0})
     train.epochs.setValue(2)
     click(qtbot, train.train_button)
@@ -273,17 +282,19 @@ def test_a_forked_run_names_its_parent_and_settings_compare_side_by_side(
     dialog.close()
 
 
-def test_an_opened_classifier_run_says_where_its_mistakes_are(window, headless_run, runs_dir):
+def test_an_opened_classifier_run_says_where_its_mistakes_are(
+    window, qtbot, headless_run, runs_dir
+):
     from models.training.trainer import Trainer, TrainRequest
 
     request = TrainRequest("cnn", "mnist-5k", {"width": 4}, epochs=1, runs_dir=runs_dir)
     trainer = Trainer(request)
     for _ in trainer.run():
         pass
-    window.open_run(str(trainer.run_folder.path))
+    open_run_and_wait(qtbot, window, trainer.run_folder.path)
     view = window.samples_view
     assert view.samples.image is None and "no images" in view.samples.text()
     assert "Classify" in view.samples.text()
     # A kind that draws: the pane shows its grids again.
-    window.open_run(str(copy_run(headless_run, runs_dir / "vae")))
+    open_run_and_wait(qtbot, window, copy_run(headless_run, runs_dir / "vae"))
     assert view.samples.image is not None and "no images" not in view.samples.text()

@@ -13,13 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from models.style.losses import StyleTargets
 from models.style.networks import CHOICES, feature_network
+from models.style.pictures import as_rgb
 
 # The style loss's weight at strength 1: large enough that the result takes the style's
 # textures (the style loss falls by far more than ten times) while the content layer keeps
@@ -29,8 +29,6 @@ OPTIMIZERS = ("adam", "lbfgs")
 ADAM_RATE = 0.02  # per iteration, in pixel values of 0..1
 MIN_SIZE, MAX_SIZE = 32, 2048
 MAX_STEPS = 100_000
-IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP",
-                 ".tif": "TIFF", ".tiff": "TIFF"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,20 +116,6 @@ def to_tensor(pixels: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
 def to_pixels(image: torch.Tensor) -> np.ndarray:
     array = image.detach()[0].clamp(0, 1).permute(1, 2, 0).mul(255).round()
     return np.ascontiguousarray(array.to(torch.uint8).cpu().numpy())
-
-
-def as_rgb(pixels: np.ndarray) -> np.ndarray:
-    """Gray (H, W) or (H, W, 1) and RGBA images as RGB uint8."""
-    pixels = np.asarray(pixels)
-    if pixels.dtype != np.uint8:
-        raise ValueError("images must be uint8")
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4) or min(pixels.shape[:2]) < 1:
-        raise ValueError(f"an image must be H x W (x 1, 3 or 4), not {pixels.shape}")
-    if pixels.shape[2] == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    return pixels[..., :3]
 
 
 class StyleTransfer:
@@ -232,30 +216,3 @@ class StyleTransfer:
             seconds=time.perf_counter() - started_at,
             image=to_pixels(image),
         )
-
-
-def load_picture(path: str | Path) -> np.ndarray:
-    """An image file as uint8 RGB (H, W, 3), at its own size; ImageLoadError with a reason."""
-    from models.data.images import open_image, to_rgb_or_gray
-
-    return np.array(to_rgb_or_gray(open_image(path), 3, []), dtype=np.uint8)
-
-
-def save_picture(path: str | Path, pixels: np.ndarray) -> None:
-    """Write a uint8 image atomically; the format follows the file's suffix (PNG by default)."""
-    import io
-
-    from PIL import Image
-
-    from models.runs.atomic import atomic_write_bytes
-
-    path = Path(path)
-    kind = IMAGE_FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise ValueError(f"cannot write {path.name}: use {', '.join(IMAGE_FORMATS)}")
-    buffer = io.BytesIO()
-    pixels = np.asarray(pixels)
-    Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels).save(
-        buffer, kind
-    )
-    atomic_write_bytes(path, buffer.getvalue())

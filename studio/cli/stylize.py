@@ -42,14 +42,13 @@ def add_stylize_parser(commands) -> None:
 def command_stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from models.style.pictures import load_picture, save_picture
     from models.style.transfer import (
         StyleFinished,
         StyleSettings,
         StyleStarted,
         StyleStep,
         StyleTransfer,
-        load_picture,
-        save_picture,
     )
     from studio.cli.checks import check_output_file
 
@@ -119,7 +118,7 @@ def read(load_picture, path: Path, role: str):
 
 def save_picture_suffix_check(path: Path) -> None:
     """Refuse an output name no image format fits before minutes of work, not after."""
-    from models.style.transfer import IMAGE_FORMATS
+    from models.style.pictures import IMAGE_FORMATS
 
     if Path(path).suffix.lower() not in IMAGE_FORMATS:
         raise ValueError(f"-o {path}: give a file name ending in {', '.join(IMAGE_FORMATS)}")

@@ -12,6 +12,7 @@ import torch
 from models.style import networks, vgg_features
 from models.style.edges import edge_correlation
 from models.style.losses import gram
+from models.style.pictures import save_picture
 from models.style.synthetic import synthetic_painting, synthetic_photo
 from models.style.transfer import (
     StyleFinished,
@@ -20,7 +21,6 @@ from models.style.transfer import (
     StyleStep,
     StyleTransfer,
     fit_size,
-    save_picture,
 )
 
 TINY = dict(size=48, image_every=2, network="auto")

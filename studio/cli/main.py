@@ -1,5 +1,5 @@
 """The headless command line: train, resume, sample, interpolate, classify, reconstruct,
-apply, runs.
+apply, stylize, runs.
 
 Never imports Qt (an import-linter contract checks it). Errors are one line a person can act
 on and a non-zero exit, never a traceback.
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from models.training.devices import DEVICE_CHOICES
     from studio.cli.apply import add_apply_parser
     from studio.cli.sampling import RECONSTRUCT_STEPS_HELP, add_sampling_options
+    from studio.cli.stylize import add_stylize_parser
 
     parser = argparse.ArgumentParser(
         prog="image-studio",
@@ -35,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--kind", default=DEFAULT_KIND, help=f"model kind: {', '.join(KINDS)} "
                        "(`image-studio kinds` describes each)")  # fmt: skip
     datasets = ", ".join(c.name for c in CHOICES)
-    train.add_argument("--dataset", default="mnist-5k", help=f"{datasets} or folder:PATH")
+    train.add_argument(
+        "--dataset", default="mnist-5k",
+        help=f"{datasets}, folder:PATH (a folder of images) or npz:PATH (x_train, y_train, ...)",
+    )  # fmt: skip
     train.add_argument("--epochs", type=int, help="passes over the training images")
     train.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     train.add_argument("--seed", type=int, default=0)
@@ -122,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
 
     add_apply_parser(commands)
+    add_stylize_parser(commands)
 
     runs = commands.add_parser("runs", help="list the runs, newest first")
     runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

@@ -1,7 +1,7 @@
 """The settings of several runs side by side: one column per run, one row per setting, the rows
-where they differ highlighted (and listed first), so "what did I change?" has an answer; below
-them the runs' quality figures (quality_table.py), so "which is better?" has one too. The
-whole table exports as CSV."""
+where they differ highlighted (and listed first), so "what did I change?" has an answer; above
+them the runs' quality figures (quality_table.py), so "which is better?" has one too. Both
+export as one CSV."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,9 +19,11 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from models.analysis.quality.history import QualitySummary
@@ -76,12 +79,10 @@ class CompareDialog(QDialog):
         quality = quality or {}
         self.quality_rows = quality_rows([quality.get(p, QualitySummary()) for p in paths])
         self.names = [labels.get(p) or Path(p).name for p in paths]
-        self.table = QTableWidget(len(self.rows) + len(self.quality_rows), len(paths))
-        self.table.setHorizontalHeaderLabels(self.names)
-        self.table.setVerticalHeaderLabels(
-            [name for name, _, _ in self.rows] + [name for name, _ in self.quality_rows]
-        )
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = self._table(paths, [name for name, _, _ in self.rows])
+        # The quality figures have a table of their own, first: the answer to "which is better?"
+        self.quality_table = self._table(paths, [name for name, _ in self.quality_rows])
+        self.quality_table.setVisible(bool(self.quality_rows))
         highlight = QBrush(self.palette().highlight().color().lighter(170))
         text = QBrush(self.palette().text().color())
         if self.palette().window().color().lightness() < 128:
@@ -96,27 +97,40 @@ class CompareDialog(QDialog):
                     item.setForeground(text)
                     item.setFont(bold)
                 self.table.setItem(row, column, item)
-        for row, (name, values) in enumerate(self.quality_rows, start=len(self.rows)):
-            self.table.verticalHeaderItem(row).setToolTip(QUALITY_TIPS.get(name, ""))
+        for row, (name, values) in enumerate(self.quality_rows):
+            self.quality_table.verticalHeaderItem(row).setToolTip(QUALITY_TIPS.get(name, ""))
             for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        for column in range(len(paths)):
-            self.table.horizontalHeaderItem(column).setToolTip(paths[column])
+                self.quality_table.setItem(row, column, QTableWidgetItem(value))
         self.only_differences = QCheckBox("Only the settings that differ")
         self.only_differences.toggled.connect(self._filter)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         self.export_button = QPushButton("Export CSV...")
-        self.export_button.setToolTip("The whole table, settings and quality figures, as CSV")
+        self.export_button.setToolTip("The quality figures and the settings, as CSV")
         buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.export_button.clicked.connect(self._ask_csv)
+        settings = QWidget()
+        column = QVBoxLayout(settings)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.only_differences)
+        column.addWidget(self.table)
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(self.quality_table)
+        tables.addWidget(settings)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.only_differences)
-        layout.addWidget(self.table)
+        layout.addWidget(tables, 1)
         layout.addWidget(buttons)
-        self.resize(min(260 + 180 * len(paths), 1000), 520)
+        self.resize(min(320 + 200 * len(paths), 1100), 640 if self.quality_rows else 520)
+
+    def _table(self, paths: list[str], rows: list[str]) -> QTableWidget:
+        table = QTableWidget(len(rows), len(paths))
+        table.setHorizontalHeaderLabels(self.names)
+        table.setVerticalHeaderLabels(rows)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column, path in enumerate(paths):
+            table.horizontalHeaderItem(column).setToolTip(path)
+        return table
 
     def _filter(self, only: bool) -> None:
         for row, (_name, _values, differs) in enumerate(self.rows):
@@ -126,9 +140,10 @@ class CompareDialog(QDialog):
         return [name for name, _, differs in self.rows if differs]
 
     def table_rows(self) -> list[list[str]]:
-        """The table as the CSV holds it: a header of run names, then one row per line."""
-        body = [[name, *values] for name, values, _ in self.rows]
-        body += [[name, *values] for name, values in self.quality_rows]
+        """The tables as the CSV holds them: a header of run names, then the quality figures
+        and the settings, one per line."""
+        body = [[name, *values] for name, values in self.quality_rows]
+        body += [[name, *values] for name, values, _ in self.rows]
         return [["setting", *self.names], *body]
 
     def export_csv(self, path: str | Path) -> None:

@@ -9,7 +9,7 @@ import json
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from models.runs.folder import Run
 from studio.runs import folder_io, listing
@@ -139,7 +139,8 @@ def test_compare_runs_quality_side_by_side_and_export_csv(qtbot, tmp_path):
     panel.tree.selectAll()
     qtbot.mouseClick(panel.buttons["compare"], Qt.MouseButton.LeftButton)
     dialog = panel.dialog
-    table = dialog.table
+    table = dialog.quality_table  # above the settings
+    assert table.isVisibleTo(dialog)
     names = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     labels = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
     best = labels.index("quality.best FID (lower is better)")
@@ -147,7 +148,9 @@ def test_compare_runs_quality_side_by_side_and_export_csv(qtbot, tmp_path):
     assert shown == {"first": "12.5 @ step 400", "second": "9 @ step 200"}
     recall = labels.index("quality.recall (higher is better)")
     assert table.item(recall, 0).text() == "0.5"
-    # The settings' filter leaves the quality rows in view.
+    top = lambda widget: widget.mapTo(dialog, QPoint(0, 0)).y()  # noqa: E731
+    assert dialog.isVisible() and top(table) < top(dialog.table)
+    # The settings' filter leaves the quality figures in view.
     dialog.only_differences.setChecked(True)
     assert not table.isRowHidden(best)
     target = tmp_path / "compare.csv"

@@ -1,6 +1,6 @@
-"""The quality rows of the runs' comparison: each run's best FID with its step, every figure of
-that same measurement (one measurement, so the figures belong together), and the last FID; and
-the comparison written as CSV. No Qt here."""
+"""The quality rows of the runs' comparison: each run's best FID with its step, every other
+figure of that same measurement (one measurement, so the figures belong together), and the
+last FID; and the comparison written as CSV. No Qt here."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def quality_rows(summaries: list[QualitySummary]) -> list[tuple[str, list[str]]]
         return []
     rows = [(BEST, [_at(s.best.figures.get("fid"), s.best.step) if s.best else MISSING
                     for s in summaries])]  # fmt: skip
-    for figure in FIGURES:
+    for figure in [f for f in FIGURES if f.name != "fid"]:  # FID has the row above
         values = []
         for summary in summaries:
             value = summary.best.figures.get(figure.name) if summary.best else None

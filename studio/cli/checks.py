@@ -67,8 +67,8 @@ def check_arguments(args: argparse.Namespace, runs_dir: Path) -> None:
         check_range("--steps", args.steps, 2, 256)
     elif command == "classify":
         check_range("--top-k", args.top_k, 1)
-        if args.csv is not None:
-            check_output_file("--csv", args.csv)
+        if args.csv is not None and args.csv != "-":
+            check_output_file("--csv", Path(args.csv))
 
 
 def one_line(exc: BaseException) -> str:

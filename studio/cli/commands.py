@@ -188,6 +188,8 @@ def command_denoise(args: argparse.Namespace) -> int:
 
 
 def command_classify(args: argparse.Namespace) -> int:
+    import csv
+
     from models.inference.classify import classify_files, expand_paths, write_csv
     from models.inference.file_results import display_path
     from models.kinds.description import CLASSIFIER
@@ -197,8 +199,11 @@ def command_classify(args: argparse.Namespace) -> int:
     paths = expand_paths(args.paths)
     background = run.config["dataset"].get("background")
     results = []
+    to_stdout = args.csv == "-"  # the CSV is the output: no readable lines mixed into it
     for result in classify_files(model, paths, top_k=args.top_k, background=background):
         results.append(result)
+        if to_stdout:
+            continue
         if result.reason:
             print(f"{display_path(result.path)}\tcannot classify: {result.reason}")
         else:
@@ -210,8 +215,14 @@ def command_classify(args: argparse.Namespace) -> int:
             print(f"{display_path(result.path)}\t{guesses}{note}")
     failed = sum(1 for r in results if r.reason)
     print(f"{len(results) - failed} classified, {failed} could not be read", file=sys.stderr)
-    if args.csv:
-        write_csv(results, args.csv, args.top_k)
+    if to_stdout:
+        from models.inference.file_results import csv_header, csv_row
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(csv_header(args.top_k))
+        writer.writerows(csv_row(result, args.top_k) for result in results)
+    elif args.csv:
+        write_csv(results, Path(args.csv), args.top_k)
         print(f"wrote {args.csv}", file=sys.stderr)
     if getattr(args, "explain", None) is not None:
         from models.inference.explain import method, write_explanations

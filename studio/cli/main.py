@@ -93,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     classify = commands.add_parser("classify", help="classify image files or folders")
     classify.add_argument("run")
     classify.add_argument("paths", nargs="+", type=Path)
-    classify.add_argument("--csv", type=Path, help="write all results to this CSV file")
+    classify.add_argument(
+        "--csv", nargs="?", const="-", metavar="FILE",
+        help="write all results as CSV to FILE; without FILE (or with -) to standard output, "
+        "instead of the readable lines",
+    )  # fmt: skip
     classify.add_argument("--top-k", type=int, default=3)
     classify.add_argument("--explain", type=Path, metavar="DIR",
                           help="write for each file the image as the model saw it, with a "

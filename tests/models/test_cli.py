@@ -62,6 +62,13 @@ def test_classify_writes_a_csv_with_reasons(trained_runs, tmp_path, capsys):
     assert reasons["empty.png"] and not reasons["digit0.png"]
     assert "1 could not be read" in capsys.readouterr().err
 
+    # --csv without a file: the CSV is what is printed, and nothing else is on stdout.
+    assert cli("classify", trained_runs["cnn"], tmp_path, "--csv") == 0
+    printed = capsys.readouterr()
+    rows_out = list(csv.DictReader(printed.out.splitlines()))
+    assert [r["path"] for r in rows_out] == [r["path"] for r in rows]
+    assert "1 could not be read" in printed.err
+
 
 def test_errors_are_one_line_without_a_traceback(trained_runs, tmp_path, capsys):
     assert cli("train", "--kind", "transformer", "--runs-dir", tmp_path) == 1

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from models.runs.folder import Run
 from studio.classify.classify_panel import ClassifyPanel
 from studio.help_menu import HelpMenu
+from studio.image2image.page import Image2ImagePage
 from studio.latent.explorer import LatentExplorer
 from studio.page_tabs import PageTabs, scrolled
 from studio.runs.folder_reads import FolderReads
@@ -77,6 +78,11 @@ class MainWindow(QMainWindow):
         self.add_page(
             self.classify_panel, "&Classify", "Classify your image files with a trained classifier"
         )
+        self.image_page = Image2ImagePage(self.runs_panel.runs_dir)
+        self.add_page(
+            self.image_page, "&Image to image",
+            "Enlarge a picture with a trained run, or paint it in another picture's style",
+        )  # fmt: skip
         self.setCentralWidget(self.pages)
         # Files dropped anywhere are classified; the Train panel keeps folder drops for itself.
         self.setAcceptDrops(True)
@@ -168,6 +174,7 @@ class MainWindow(QMainWindow):
         self.catalog_loader.failed.connect(lambda message: status.notify("error", message))
         self.catalog_loader.ready.connect(self.classify_panel.set_catalog)
         self.catalog_loader.ready.connect(self.latent_explorer.set_catalog)
+        self.catalog_loader.ready.connect(self.image_page.set_catalog)
         self.catalog_loader.ready.connect(status.show_devices)
         self.catalog_loader.ready.connect(lambda _: self.speeds.read(self.runs_panel.runs_dir))
         self.speeds.ready.connect(panel.set_speeds)
@@ -177,6 +184,9 @@ class MainWindow(QMainWindow):
         )
         self.latent_explorer.notice.connect(
             lambda level, message: status.page_notice("latent", level, message)
+        )
+        self.image_page.notice.connect(
+            lambda level, message: status.page_notice("image2image", level, message)
         )
         self.pages.currentChanged.connect(self._page_changed)
         panel.train_requested.connect(self.train)
@@ -209,6 +219,7 @@ class MainWindow(QMainWindow):
         # A run trained from the command line appears in the pages' run choosers by itself.
         self.runs_panel.listed.connect(self.classify_panel.refresh_runs)
         self.runs_panel.listed.connect(self.latent_explorer.refresh)
+        self.runs_panel.listed.connect(self.image_page.refresh_runs)
         self.runs_panel.listed.connect(lambda: self.speeds.read(self.runs_panel.runs_dir))
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
@@ -222,7 +233,8 @@ class MainWindow(QMainWindow):
 
     def _page_changed(self, _index: int) -> None:
         shown = self.pages.currentWidget()
-        for source, page in (("classify", self.classify_panel), ("latent", self.latent_explorer)):
+        for source, page in (("classify", self.classify_panel), ("latent", self.latent_explorer),
+                             ("image2image", self.image_page)):  # fmt: skip
             if page is not shown:
                 self.status.withdraw(source)
 
@@ -376,6 +388,7 @@ class MainWindow(QMainWindow):
             self.runs_panel.set_runs_dir(path)
             self.classify_panel.set_runs_dir(path)
             self.latent_explorer.set_runs_dir(path)
+            self.image_page.set_runs_dir(path)
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -402,6 +415,7 @@ class MainWindow(QMainWindow):
         self.speeds.wait()
         self.classify_panel.shutdown()
         self.latent_explorer.shutdown()
+        self.image_page.shutdown()
         if self.train_panel.catalog is not None:
             self.settings.set_training_choices(self.train_panel.choices())
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -205,3 +205,13 @@ def test_a_broken_picture_is_one_line_and_nothing_else_changes(qtbot, page, tmp_
     page.open_input(broken)
     qtbot.waitUntil(lambda: page.message.text().startswith("Cannot open"), timeout=WAIT_MS)
     assert "\n" not in page.message.text() and page.input_pixels is shown
+
+
+def test_the_window_has_the_page_and_closes_its_workers(qtbot, window):
+    page = window.image_page
+    titles = [window.pages.tabText(i).replace("&", "") for i in range(window.pages.count())]
+    assert "Image to image" in titles
+    window.pages.setCurrentWidget(page)
+    assert window.pages.currentWidget() is page
+    assert page.catalog is window.train_panel.catalog  # the role's runs come from the catalog
+    assert page.job.currentText() == STYLE_JOB  # no runs yet: only the style job is offered

@@ -71,6 +71,19 @@ def border_means(pixels: np.ndarray) -> np.ndarray:
     return border.mean(axis=1, dtype=np.float64) / 255.0
 
 
+# How far from mid-grey the training images' mean border must be for them to have a plain
+# background (digits on black: 0.0; a scan on white paper: near 1.0). Photos' borders average
+# about 0.5 (CIFAR-10's 0.58), and a dark photo inverted is a different photo, not the same
+# one on other paper.
+PLAIN_BACKGROUND_MARGIN = 0.3
+
+
+def has_plain_background(background: float | None) -> bool:
+    """Whether files are compared with the training images' background (and inverted or
+    stretched to match): only for data drawn on a plain dark or light ground."""
+    return background is not None and abs(float(background) - 0.5) >= PLAIN_BACKGROUND_MARGIN
+
+
 def stretch_levels(pixels: np.ndarray, background: float) -> np.ndarray:
     """Which images of a uint8 (N, H, W, 1) stack need their levels stretched, so that their
     border sits at the training data's background and their brightest stroke at full white.
@@ -126,8 +139,9 @@ def classify_files(
     """Classify each file, yielding one FileResult per path in input order.
 
     `background` is the training data's mean border level in [0, 1] (a run's
-    config["dataset"]["background"]); when given, an image whose own border is on the other
-    side of 0.5 is inverted first, so a dark digit on white paper is seen like white-on-black
+    config["dataset"]["background"]); when the training images have a plain background
+    (has_plain_background), an image whose own border is on the other side of 0.5 is inverted
+    first, so a dark digit on white paper is seen like white-on-black
     training digits. `should_stop` is checked between files; when it returns True, the files
     loaded so far are classified and yielded and the rest are left out.
     """
@@ -217,7 +231,7 @@ def _classify_batch(
         stack = np.stack([loaded[i].pixels for i in good])  # uint8 (N, H, W, C)
         flip = np.zeros(len(good), dtype=bool)
         stretch = np.zeros(len(good), dtype=bool)
-        if background is not None:
+        if has_plain_background(background):
             flip = (border_means(stack) > 0.5) != (float(background) > 0.5)
             if flip.any():
                 stack[flip] = 255 - stack[flip]

@@ -184,6 +184,17 @@ def test_without_a_background_nothing_is_inverted(tmp_path, digits, untrained):
     assert not any(r.inverted for r in classify_files(untrained, paper))
 
 
+def test_photos_are_never_inverted_whatever_their_border(tmp_path, digits, untrained):
+    # A photo data set's border averages near mid-grey (CIFAR-10: 0.58): a dark photo is
+    # classified as it is, not turned into its negative.
+    images, labels = digits
+    dark = save_digits(tmp_path / "dark", images[:4], labels[:4])
+    light = save_digits(tmp_path / "light", images[:4], labels[:4], invert=True)
+    for background in (0.42, 0.5833):
+        results = list(classify_files(untrained, dark + light, background=background))
+        assert not any(r.inverted for r in results)
+
+
 def test_light_training_data_inverts_dark_paper_files(tmp_path, digits, untrained):
     images, labels = digits
     plain = save_digits(tmp_path, images[:4], labels[:4])

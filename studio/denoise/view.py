@@ -109,7 +109,7 @@ class DenoiseTool(ExplorerTool):
         super().set_model(info)
 
     def request(self) -> None:
-        if self.info is None:
+        if self.info is None or self.deferred():
             return
         self.mark_change()
         self.step_text.setText("Denoising...")

@@ -77,7 +77,7 @@ class InterpolationTool(ExplorerTool):
         self._enable_exports()
 
     def request(self) -> None:
-        if self.info is None:
+        if self.info is None or self.deferred():
             return
         remember("path", self.path_kind.currentData())
         remember("steps", self.steps.value())
@@ -158,7 +158,7 @@ class CornerGridTool(ExplorerTool):
         self.save_png.clicked.connect(self.ask_export)
 
     def request(self) -> None:
-        if self.info is None:
+        if self.info is None or self.deferred():
             return
         remember("corner_size", self.size.value())
         self.mark_change()

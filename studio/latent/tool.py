@@ -88,6 +88,7 @@ class ExplorerTool(QWidget):
         self.info: dict[str, Any] | None = None
         self.endpoints: list[EndPoint] = []
         self._changed_at: float | None = None
+        self._deferred = False  # a costly request waits until the tool is on screen
 
     def add_endpoint(self, endpoint: EndPoint) -> EndPoint:
         """Wire an end point: its changes redraw, its drops are encoded in the worker."""
@@ -102,6 +103,20 @@ class ExplorerTool(QWidget):
 
     def request(self) -> None:
         """Ask the worker for what this tool shows, after any change of its settings."""
+
+    def deferred(self) -> bool:
+        """True (and the request kept for later) when a decode is a whole sampling run and
+        this tool is not on screen: opening such a run must not queue minutes of decoding
+        for tabs nobody looks at ahead of the one a person does."""
+        costly = self.info is not None and self.info.get("decode_passes") == "many"
+        self._deferred = costly and not self.isVisible()
+        return self._deferred
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._deferred:
+            self._deferred = False
+            self.request()
 
     def run_job(self, name: str, job, *args) -> None:
         self.host.run_job(ToolJob(self.key, name), job, *args)
@@ -127,6 +142,7 @@ class ExplorerTool(QWidget):
     def set_model(self, info: dict[str, Any] | None) -> None:
         """A run was opened (or closed, None); clear what belonged to the last one."""
         self.info = info
+        self._deferred = False
         for endpoint in self.endpoints:
             endpoint.gallery = None
             if info is not None:

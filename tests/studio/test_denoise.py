@@ -177,6 +177,7 @@ def test_one_seed_at_several_step_counts_and_guidance_scales(qtbot, explorer, ma
 def test_a_long_denoising_shows_progress_and_cancels(qtbot, explorer, many_pass_runs, kind):
     opened(qtbot, explorer, many_pass_runs[kind])
     tool = explorer.denoise
+    explorer.tabs.setCurrentWidget(tool)
     qtbot.waitUntil(lambda: tool.trajectory is not None, timeout=WAIT_MS)
     first = tool.trajectory
     seen = []

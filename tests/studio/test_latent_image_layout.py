@@ -126,8 +126,12 @@ def test_paths_between_seeds_classes_and_real_images(qtbot, explorer, image_late
                                           steps=SMALL["sampling_steps"]))[0]  # fmt: skip
     assert close(tool.frames[-1], expected)
 
-    # Four corners with classes: each corner is its seed drawn as its class.
+    # Four corners with classes: each corner is its seed drawn as its class. Its grid of
+    # sampling runs was not asked for while its tab was hidden; showing the tab asks for it.
     corners = explorer.corners
+    assert corners.grid.array is None and "corners:grid" not in explorer.routes
+    explorer.tabs.setCurrentWidget(corners)
+    qtbot.waitUntil(lambda: corners.grid.array is not None, timeout=WAIT_MS)
     corners.size.setValue(2)
     for corner, label in zip(corners.corners, (0, 1, 2, 3), strict=True):
         corner.choose_label(label)

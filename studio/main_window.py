@@ -344,7 +344,7 @@ class MainWindow(QMainWindow):
         catalog = self.train_panel.catalog
         kind = catalog.kinds.get(kind_name) if catalog else None
         self.samples_view.set_makes_images(
-            kind is None or bool({"GENERATE", "ENCODE"} & kind.capabilities)
+            kind is None or kind.draws_images
         )
 
     def overlay_run(self, path: str) -> None:

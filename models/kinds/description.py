@@ -48,6 +48,12 @@ class KindDescription:
     def has(self, role: str) -> bool:
         return role in self.roles
 
+    @property
+    def draws_images(self) -> bool:
+        """Whether its runs save image grids as they train: samples, reconstructions, or
+        before-and-after pictures."""
+        return bool(self.roles & {LATENT_SPACE, ENCODER, IMAGE_TO_IMAGE})
+
 
 def describe_kind(cls) -> KindDescription:
     """The description of a model class (a models.kinds.base.ImageModel subclass)."""

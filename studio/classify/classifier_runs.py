@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QComboBox
 
+from models.kinds.description import CLASSIFIER
 from models.runs.folder import Run, RunError, list_runs
 
 NO_CLASSIFIER = "No classifier runs yet: train a classifier first (Train panel)"
@@ -15,7 +16,7 @@ NO_CLASSIFIER = "No classifier runs yet: train a classifier first (Train panel)"
 def classifies(catalog, kind: str) -> bool:
     if catalog is None or kind not in catalog.kinds:
         return True  # unknown yet: the worker refuses it with a reason if it must
-    return "CLASSIFY" in catalog.kinds[kind].capabilities
+    return catalog.kinds[kind].has(CLASSIFIER)
 
 
 def is_classifier(catalog, run_dir: str | None) -> bool:

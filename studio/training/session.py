@@ -28,7 +28,6 @@ class KindInfo:
     kind: str
     title: str
     summary: str
-    capabilities: frozenset[str]  # names of models.kinds.base.Capability flags, e.g. "ENCODE"
     fields: tuple[FieldInfo, ...]
     default_epochs: int = 10
     # What a saved run that lacks a setting trained with (the kind's settings_before_fields),
@@ -38,6 +37,10 @@ class KindInfo:
 
     def has(self, role: str) -> bool:
         return self.description is not None and self.description.has(role)
+
+    @property
+    def draws_images(self) -> bool:
+        return self.description is None or self.description.draws_images
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,6 @@ class Catalog:
 def load_catalog() -> Catalog:
     """Imports the engine (and so torch): call it off the GUI thread."""
     from models.data.datasets import CHOICES
-    from models.kinds.base import Capability
     from models.kinds.description import describe_kind
     from models.kinds.hyperparameters import describe
     from models.kinds.registry import DEFAULT_KIND, KINDS
@@ -74,9 +76,8 @@ def load_catalog() -> Catalog:
 
     kinds = {}
     for name, cls in KINDS.items():
-        caps = frozenset(c.name for c in Capability if c.name and cls.capabilities & c)
         fields = tuple(describe(cls.config_class))
-        kinds[name] = KindInfo(name, cls.title, cls.summary, caps, fields, cls.default_epochs,
+        kinds[name] = KindInfo(name, cls.title, cls.summary, fields, cls.default_epochs,
                                tuple(cls.settings_before_fields.items()),
                                describe_kind(cls))  # fmt: skip
     datasets = tuple(DatasetInfo(c.name, c.title, c.description) for c in CHOICES)

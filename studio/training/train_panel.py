@@ -211,8 +211,8 @@ class TrainPanel(QWidget):
             (self.advanced_form if field.advanced else self.basic_form).addRow(label, widget)
             self.fields[field.name] = (field, get, put)
         self.advanced.setVisible(self.advanced_form.rowCount() > 0)
-        # Only kinds that generate draw sample grids; the others have nothing to save.
-        self.settings_form.setRowVisible(self.sample_every, "GENERATE" in info.capabilities)
+        # Only kinds that draw image grids as they train have grids to save.
+        self.settings_form.setRowVisible(self.sample_every, info.draws_images)
         self._update_estimate()
 
     # --- how long it will take ----------------------------------------------------------

@@ -352,7 +352,7 @@ def test_a_run_that_does_not_classify_is_offered_but_not_chosen(
     panel.classifier.setCurrentIndex(0)
     assert panel.run_dir() == str(headless_run)
     qtbot.waitUntil(lambda: "does not classify" in panel.message.text(), timeout=WAIT_MS)
-    assert "choose a classifier run" in panel.message.text()
+    assert "does not classify images; choose a CNN classifier" in panel.message.text()
     (tmp_path / "x.png").write_bytes(b"")
     panel.classify_paths([str(tmp_path / "x.png")])
     wait_until_idle(qtbot, panel)

@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -19,11 +19,9 @@ from models.kinds.base import Capability, ImageModel, SamplingCancelled
 from models.runs.checkpoint import NonFiniteWeights, is_disk_full, save_checkpoint
 from models.runs.folder import Run
 from models.training import reports
+from models.training.control import RunControl
 from models.training.cpu_share import CoreShare, sharing_enabled
 from models.training.devices import describe_device, rng_state, set_rng_state
-
-if TYPE_CHECKING:
-    from models.training.trainer import Trainer
 
 REPORT_INTERVAL = 0.1  # seconds between loss reports: at most ~10 a second
 CHECKPOINT_INTERVAL = 120.0  # seconds of training between checkpoints inside a long epoch
@@ -51,11 +49,11 @@ class Loop:
     """One training session of a run: from its saved step to the planned end or a stop."""
 
     def __init__(self, run: Run, model: ImageModel, dataset: ImageDataset, state: dict,
-                 trainer: Trainer):  # fmt: skip
+                 control: RunControl):  # fmt: skip
         self.run_folder = run
         self.model = model
         self.dataset = dataset
-        self.trainer = trainer
+        self.control = control
         config = run.config
         self.training = config["training"]
         self.seed = int(self.training["seed"])
@@ -140,7 +138,7 @@ class Loop:
         # A kind whose decode costs many passes is asked to check for a stop between them,
         # so a stop is honoured within one network pass, not after a whole preview grid.
         many = getattr(type(self.model), "decode_passes", "one") == "many"
-        options = {"cancel": lambda: self.trainer.stopping} if many else {}
+        options = {"cancel": lambda: self.control.stopping} if many else {}
         grid = None
         path = ""
         if self.fixed_noise is not None:
@@ -214,7 +212,7 @@ class Loop:
                 f"disk full: the checkpoint of step {self.step} could not be written and "
                 f"{self.kept()}; training is paused: free some space, then resume",
             )
-            self.trainer.pause()
+            self.control.pause()
             return
         self.saved_step = self.step
         self.disk_full_at = None
@@ -240,19 +238,16 @@ class Loop:
             # the run paused) by the checkpoint that needs the space.
 
     def wait_while_paused(self) -> Iterator[reports.Report]:
-        trainer = self.trainer
-        with trainer._control:
-            if not trainer._paused or trainer._stopping:
-                return
+        control = self.control
+        if not control.held:
+            return
         yield from self.flush()
         self.write_status("paused")
         yield reports.StateChanged("paused", step=self.step)
         began = time.perf_counter()
-        with trainer._control:
-            while trainer._paused and not trainer._stopping:
-                trainer._control.wait(0.25)
+        control.wait_while_paused()
         self.paused_for += time.perf_counter() - began
-        if not trainer._stopping:
+        if not control.stopping:
             self.nonfinite_in_row = 0
             self.last_report = time.perf_counter()
             self.write_status("running")
@@ -272,7 +267,7 @@ class Loop:
                 "Try a lower learning rate (fork the run with new settings) or resume."
             )
             yield reports.Notice("warning", message)
-            self.trainer.pause()
+            self.control.pause()
 
     def share_cores(self) -> Iterator[reports.Report]:
         """Use this run's share of the CPU cores, given the runs training beside it; the
@@ -318,7 +313,7 @@ class Loop:
         self.last_report = self.last_checkpoint = self.session_start
         self.rate: float | None = None
         self.share = None
-        self.quality = QualityMonitor(run, model, self.dataset, lambda: self.trainer.stopping,
+        self.quality = QualityMonitor(run, model, self.dataset, lambda: self.control.stopping,
                                       self.elapsed, self.steps_per_epoch)  # fmt: skip
         if model.device.type == "cpu" and sharing_enabled():
             # Before Started, so the device it names has this run's share of the threads.
@@ -339,7 +334,7 @@ class Loop:
             epoch, start = divmod(self.step, self.steps_per_epoch)
             for batch in self.dataset.train_batches(self.batch_size, self.seed, epoch, start):
                 yield from self.wait_while_paused()
-                if self.trainer.stopping:
+                if self.control.stopping:
                     yield from self.finish("stopped", "stopped by request")
                     return
                 losses = model.train_step(batch)
@@ -380,9 +375,9 @@ class Loop:
         elif self.saved_step != self.step:
             if self.disk_full_at != self.step:  # not refused a moment ago for lack of space
                 yield from self.checkpoint()
-            while self.disk_full_at == self.step and not self.trainer.stopping:
+            while self.disk_full_at == self.step and not self.control.stopping:
                 yield from self.wait_while_paused()  # until there is space again
-                if not self.trainer.stopping:
+                if not self.control.stopping:
                     yield from self.checkpoint()
         if self.saved_step != self.step and self.disk_full_at == self.step:
             message = f"{message}; disk full: {self.kept()}"

@@ -22,6 +22,7 @@ from models.runs.lock import RunLock
 from models.runs.paths import default_runs_dir
 from models.runs.resume import fresh_state, hold_for_training, restored_model, saved_state
 from models.training import reports
+from models.training.control import RunControl
 from models.training.devices import resolve_device
 from models.training.loop import REPORT_INTERVAL, Loop
 
@@ -53,28 +54,21 @@ class Trainer:
         self.extra_epochs = epochs
         self.run_folder: Run | None = None  # set once this process holds the run's lock
         self._lock: RunLock | None = None
-        self._control = threading.Condition()
-        self._paused = False
-        self._stopping = False
+        self.control = RunControl()
 
     # --- control from any thread ----------------------------------------------------------
     def pause(self) -> None:
-        with self._control:
-            self._paused = True
+        self.control.pause()
 
     def resume(self) -> None:
-        with self._control:
-            self._paused = False
-            self._control.notify_all()
+        self.control.resume()
 
     def stop(self) -> None:
-        with self._control:
-            self._stopping = True
-            self._control.notify_all()
+        self.control.stop()
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self.control.stopping
 
     # --- the generator --------------------------------------------------------------------
     def run(self) -> Iterator[reports.Report]:
@@ -141,7 +135,7 @@ class Trainer:
             state = resumed_state if resumed_state is not None else fresh_state(run)
         else:
             run, model, state = self._create(dataset, device)
-        yield from Loop(run, model, dataset, state, self).run()
+        yield from Loop(run, model, dataset, state, self.control).run()
 
     def _load(self, name: str) -> Iterator[reports.Report]:
         """Load in a helper thread so progress can be reported and a stop honoured."""
@@ -153,7 +147,7 @@ class Trainer:
                 result["dataset"] = load_dataset(
                     name,
                     progress=lambda d, t, w: progress.append((d, t, w)),
-                    should_stop=lambda: self._stopping,
+                    should_stop=lambda: self.control.stopping,
                 )
             except BaseException as exc:
                 result["error"] = exc

@@ -61,39 +61,41 @@ def upscale(model: ImageModel, image: np.ndarray, *, tile: int = TILE,
     """
     _check(model)
     image = _as_hwc(image)
-    model_channels = model.image_shape[0]
-    pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255)
-    if model_channels == 1 and pixels.shape[0] == 3:
-        ycbcr = _rgb_to_ycbcr(pixels)
-        luma = _tiled(model, ycbcr[:1], tile, should_stop)
-        colour = bicubic_upscale(ycbcr[None, 1:], model.factor)[0]
-        result = _ycbcr_to_rgb(torch.cat([luma, colour]))
-    elif model_channels == 3 and pixels.shape[0] == 1:
-        result = _tiled(model, pixels.expand(3, -1, -1), tile, should_stop).mean(0, keepdim=True)
-    else:
-        result = _tiled(model, pixels, tile, should_stop)
-    return _to_uint8(result)
+    model_channels, factor = model.image_shape[0], model.factor
+
+    def enlarge(region: torch.Tensor) -> torch.Tensor:
+        """One (1, C, h, w) region of the picture in [0, 1], enlarged in the model's way."""
+        if model_channels == 1 and region.shape[1] == 3:
+            ycbcr = _rgb_to_ycbcr(region[0])
+            luma = model.apply(ycbcr[None, :1]).float().cpu()
+            colour = bicubic_upscale(ycbcr[None, 1:], factor)
+            return _ycbcr_to_rgb(torch.cat([luma, colour], 1)[0])[None]
+        if model_channels == 3 and region.shape[1] == 1:
+            return model.apply(region.expand(-1, 3, -1, -1)).float().cpu().mean(1, keepdim=True)
+        return model.apply(region).float().cpu()
+
+    return _tiled(enlarge, image, factor, model.context, tile, should_stop)
 
 
 def bicubic(image: np.ndarray, factor: int) -> np.ndarray:
     """The bicubic enlargement of a uint8 (H, W, C) picture: what the model is compared with."""
     pixels = torch.from_numpy(np.ascontiguousarray(_as_hwc(image))).permute(2, 0, 1)
-    return _to_uint8(bicubic_upscale(pixels[None].float().div_(255), factor)[0])
+    enlarged = bicubic_upscale(pixels[None].float().div_(255), factor)[0]
+    return np.ascontiguousarray(_to_uint8(enlarged).permute(1, 2, 0).numpy())
 
 
-def _to_uint8(pixels: torch.Tensor) -> np.ndarray:
-    scaled = pixels.clamp(0, 1).mul_(255).round_().to(torch.uint8)
-    return np.ascontiguousarray(scaled.permute(1, 2, 0).numpy())
+def _to_uint8(pixels: torch.Tensor) -> torch.Tensor:
+    return pixels.clamp(0, 1).mul_(255).round_().to(torch.uint8)
 
 
-def _tiled(model: ImageModel, pixels: torch.Tensor, tile: int,
-           should_stop: ShouldStop | None) -> torch.Tensor:  # fmt: skip
-    """(C, H, W) in [0, 1] enlarged tile by tile; each tile is given `model.context` pixels
-    of its neighbours on every side and only its own part of the result is kept."""
-    channels, height, width = pixels.shape
-    f, margin = model.factor, model.context
+def _tiled(enlarge: Callable[[torch.Tensor], torch.Tensor], image: np.ndarray, factor: int,
+           margin: int, tile: int, should_stop: ShouldStop | None) -> np.ndarray:  # fmt: skip
+    """A uint8 (H, W, C) picture enlarged tile by tile into a uint8 result: each tile is
+    given `margin` pixels of its neighbours on every side and only its own part of the
+    enlargement is kept, so memory beyond the result is that of one tile."""
+    height, width, channels = image.shape
     tile = max(1, int(tile))
-    out = torch.empty(channels, height * f, width * f)
+    out = np.empty((height * factor, width * factor, channels), np.uint8)
     for top in range(0, height, tile):
         for left in range(0, width, tile):
             if should_stop is not None and should_stop():
@@ -101,11 +103,13 @@ def _tiled(model: ImageModel, pixels: torch.Tensor, tile: int,
             bottom, right = min(top + tile, height), min(left + tile, width)
             y0, x0 = max(top - margin, 0), max(left - margin, 0)
             y1, x1 = min(bottom + margin, height), min(right + margin, width)
-            enlarged = model.apply(pixels[None, :, y0:y1, x0:x1])[0].float().cpu()
-            ty, tx = (top - y0) * f, (left - x0) * f
-            out[:, top * f : bottom * f, left * f : right * f] = enlarged[
-                :, ty : ty + (bottom - top) * f, tx : tx + (right - left) * f
-            ]
+            region = torch.from_numpy(np.ascontiguousarray(image[y0:y1, x0:x1]))
+            enlarged = enlarge(region.permute(2, 0, 1)[None].float().div_(255))[0]
+            ty, tx = (top - y0) * factor, (left - x0) * factor
+            kept = enlarged[:, ty : ty + (bottom - top) * factor, tx : tx + (right - left) * factor]
+            out[top * factor : bottom * factor, left * factor : right * factor] = (
+                _to_uint8(kept).permute(1, 2, 0).numpy()
+            )
     return out
 
 

@@ -3,6 +3,7 @@ enlarging pictures of any size tile by tile without seams."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -208,3 +209,27 @@ def test_a_short_run_draws_before_after_previews_and_logs_the_gain(tmp_path):
     lines = (tmp_path / run_dir.split("/")[-1] / "metrics.jsonl").read_text().splitlines()
     evaluation = [json.loads(line) for line in lines if '"split"' in line][-1]
     assert {"psnr", "psnr_bicubic", "ssim", "ssim_bicubic", "psnr_gain_db"} <= set(evaluation)
+
+
+def test_a_resumed_model_steps_exactly_as_the_uninterrupted_one():
+    batch = Batch(torch.rand(4, 3, 20, 20))
+    torch.manual_seed(3)
+    first = tiny_model(3, patch_size=12)
+    first.prepare(6)
+    for _ in range(4):
+        first.train_step(batch)
+    # Copies, as a checkpoint on disk is: the live state goes on changing.
+    weights = copy.deepcopy(first.weights())
+    optimizer, rng = copy.deepcopy(first.optimizer_state()), torch.get_rng_state()
+    for _ in range(2):
+        first.train_step(batch)
+
+    resumed = tiny_model(3, patch_size=12)
+    resumed.load_weights(weights)
+    resumed.prepare(6, done_steps=4)
+    resumed.load_optimizer_state(optimizer)
+    torch.set_rng_state(rng)  # the training loop restores the generator the crops come from
+    for _ in range(2):
+        resumed.train_step(batch)
+    for name, value in first.weights().items():
+        assert torch.equal(value, resumed.weights()[name]), name

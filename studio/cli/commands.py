@@ -282,6 +282,18 @@ def command_stylize(args: argparse.Namespace) -> int:
     return stylize(args)
 
 
+def command_export(args: argparse.Namespace) -> int:
+    from studio.cli.export import command_export as export
+
+    return export(args)
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from studio.cli.serve import command_serve as serve
+
+    return serve(args)
+
+
 def command_quality(args: argparse.Namespace) -> int:
     from studio.cli.quality import command_quality as measure_quality
 

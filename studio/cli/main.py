@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     from models.kinds.registry import DEFAULT_KIND, KINDS
     from models.training.devices import DEVICE_CHOICES
     from studio.cli.apply import add_apply_parser
+    from studio.cli.export import add_export_parser
     from studio.cli.sampling import RECONSTRUCT_STEPS_HELP, add_sampling_options
+    from studio.cli.serve import add_serve_parser
     from studio.cli.stylize import add_stylize_parser
 
     parser = argparse.ArgumentParser(
@@ -131,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_apply_parser(commands)
     add_stylize_parser(commands)
+    add_export_parser(commands)
+    add_serve_parser(commands)
 
     runs = commands.add_parser("runs", help="list the runs, newest first")
     runs.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)

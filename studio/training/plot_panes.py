@@ -90,9 +90,13 @@ class Pane:
         # The same axis width on every plot keeps their steps one above the other.
         self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         # "x0.001" after "learning rate" would not fit beside a plot; its ticks say it.
-        self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key)
-        if unit.y_limits is not None:
-            self.plot.setLimits(yMin=unit.y_limits[0], yMax=unit.y_limits[1])
+        # A bounded scale (percent) is never zoomed into a flat line's noise either: showing
+        # at least half of it, with ticks in its own units.
+        bounded = unit.y_limits is not None
+        self.plot.getAxis("left").enableAutoSIPrefix(unit.key != RATE.key and not bounded)
+        if bounded:
+            low, high = unit.y_limits
+            self.plot.setLimits(yMin=low, yMax=high, minYRange=(high - low) / 2)
         if x_link is not None:
             self.plot.setXLink(x_link)  # one zoom or pan moves every plot along the steps
         # Heights follow the units' stretch factors, not the plots' size hints; a policy that

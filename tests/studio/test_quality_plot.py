@@ -68,6 +68,8 @@ def test_quality_curves_have_their_own_axes_saying_which_way_is_better(qtbot):
     assert "recall (higher is better)" in coverage.legend.text()
     # A run whose samples look like no data (0 %) is not zoomed into a flat line.
     assert coverage.plot.getViewBox().state["limits"]["yLimits"] == [-2.0, 102.0]
+    low, high = coverage.plot.getViewBox().viewRange()[1]
+    assert high - low >= 50 and low >= -2.0  # recall at a constant 50 %: not a zoom into it
     assert list(fid.xData) == [100, 200, 300] and list(fid.yData) == [40.0, 20.0, 9.0]
     assert list(recall.yData) == [50.0, 50.0, 50.0]
     # KID and the class figures are kept (exported), not drawn.

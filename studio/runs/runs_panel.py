@@ -90,6 +90,11 @@ class RunsPanel(QWidget):
                 "Compare...",
                 "The settings and quality figures of the selected runs side by side",
             ),
+            (
+                "export",
+                "Export...",
+                "Write its model as an ONNX or TorchScript file for another program",
+            ),
             ("delete", "Delete", "Delete the run folder"),
             ("reveal", "Reveal", "Show the run folder in the file manager"),
             ("refresh", "Refresh", "Read the runs folder again"),
@@ -114,6 +119,7 @@ class RunsPanel(QWidget):
         self.buttons["refresh"].clicked.connect(self.refresh)
         self.buttons["notes"].clicked.connect(self.edit_notes)
         self.buttons["compare"].clicked.connect(self.compare_selected)
+        self.buttons["export"].clicked.connect(self.export_selected)
         self.tree.itemDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.io.listing_read.connect(self._listing_read)
@@ -200,7 +206,7 @@ class RunsPanel(QWidget):
 
     def _update_buttons(self) -> None:
         count = len(self.selected_paths())
-        for key in ("open", "resume", "fork", "reveal", "notes"):
+        for key in ("open", "resume", "fork", "reveal", "notes", "export"):
             self.buttons[key].setEnabled(count == 1)
         self.buttons["compare"].setEnabled(count >= 2)
         self.buttons["overlay"].setEnabled(count >= 1)
@@ -279,6 +285,13 @@ class RunsPanel(QWidget):
             QMessageBox.warning(self, "Rename run", f"Could not save the note: {error}")
             return
         self.refresh()
+
+    def export_selected(self) -> None:
+        from studio.runs.export_dialog import ExportDialog
+
+        paths = self.selected_paths()
+        if len(paths) == 1:
+            self._show_dialog(ExportDialog(self, paths[0]))
 
     def compare_selected(self) -> None:
         paths = self.selected_paths()

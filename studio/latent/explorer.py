@@ -72,6 +72,7 @@ class LatentExplorer(QWidget):
         self.catalog = None
         self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
         self.routes: dict[str, Route] = {}  # the worker's key of each job asked -> its route
+        self.stopping: set[str] = set()  # jobs a person pressed Cancel for
 
         self.chooser = QComboBox()
         self.chooser.setToolTip("The run whose latent space is explored")
@@ -122,15 +123,19 @@ class LatentExplorer(QWidget):
         top.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addWidget(self.progress)
+        # The message and a long job's progress share one line: at 1280 x 720 every line
+        # given to them is taken from the images.
+        news = QHBoxLayout()
+        news.addWidget(self.message, 1)
+        news.addWidget(self.progress)
+        layout.addLayout(news)
         layout.addWidget(self.stack, 1)
 
         self.tasks.result.connect(self._result)
         self.tasks.failed.connect(self._failed)
         self.tasks.progress.connect(self._progress)
         self.tasks.done.connect(self._done)
-        self.progress.cancel_requested.connect(self.tasks.cancel)
+        self.progress.cancel_requested.connect(self.cancel_key)
         self.chooser.activated.connect(self._chosen)
         self.refresh_button.clicked.connect(self.refresh)
         self.refresh()
@@ -243,11 +248,14 @@ class LatentExplorer(QWidget):
         if self.info is not None:
             self._submit(route, job, *args)
 
-    def cancel_job(self, route: ToolJob) -> None:
-        self.tasks.cancel(route.key)
+    def cancel_key(self, key: str) -> None:
+        """Cancel pressed: the job stops at its next step and the page says so."""
+        self.stopping.add(key)
+        self.tasks.cancel(key)
 
     def _result(self, key: str, outcome: Any) -> None:
         self.progress.finish(key)
+        self.stopping.discard(key)  # it finished before it could stop
         if not isinstance(outcome, Outcome) or outcome.token != self.token:
             return  # meant for a run that has since been replaced
         route, value = outcome.route, outcome.value
@@ -286,6 +294,7 @@ class LatentExplorer(QWidget):
 
     def _failed(self, key: str, message: str) -> None:
         self.progress.finish(key)
+        self.stopping.discard(key)
         route = self.routes.get(key)
         if route is PageJob.OPEN:
             # Said once, where the tools would be; the status bar is for news, not this.
@@ -307,8 +316,9 @@ class LatentExplorer(QWidget):
 
     def _done(self, key: str, cancelled: bool) -> None:
         """A job stopped by a cancel (or a generator job that finished)."""
-        if cancelled and key == self.progress.key:
+        if cancelled and key in self.stopping:  # not a job dropped for another run
             self.say("Stopped before it finished.", "info")
+        self.stopping.discard(key)
         self.progress.finish(key)
         route = self.routes.get(key)
         if cancelled and isinstance(route, ToolJob) and route.tool in self.tools:

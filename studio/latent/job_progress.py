@@ -16,6 +16,7 @@ class JobProgress(QWidget):
         self.key: str | None = None  # the job the bar speaks of
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
+        self.bar.setMinimumWidth(320)  # room for "Steps and guidance: step 120 of 400"
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop this computation at its next step")
         layout = QHBoxLayout(self)

@@ -174,7 +174,8 @@ def test_one_seed_at_several_step_counts_and_guidance_scales(qtbot, explorer, ma
 
 
 @pytest.mark.parametrize("kind", MANY_PASS)
-def test_a_long_denoising_shows_progress_and_cancels(qtbot, explorer, many_pass_runs, kind):
+def test_a_long_denoising_shows_progress_and_cancels(qtbot, explorer, many_pass_runs, kind,
+                                                     headless_run):  # fmt: skip
     opened(qtbot, explorer, many_pass_runs[kind])
     tool = explorer.denoise
     explorer.tabs.setCurrentWidget(tool)
@@ -193,6 +194,14 @@ def test_a_long_denoising_shows_progress_and_cancels(qtbot, explorer, many_pass_
     assert seen[-1][1] < 1000  # stopped before the end
     assert tool.trajectory is first  # the cancelled run shows nothing half done
     assert "Stopped" in explorer.message.text()
+
+    # Another run opened meanwhile stops the long job too, without a word about stopping.
+    tool.settings.steps.setValue(999)
+    qtbot.waitUntil(lambda: explorer.progress.isVisible(), timeout=WAIT_MS)
+    explorer.show_run(headless_run)
+    qtbot.waitUntil(lambda: explorer.info is not None and explorer.info["path"] ==
+                    str(headless_run), timeout=WAIT_MS)  # fmt: skip
+    assert not explorer.progress.isVisible() and "Stopped" not in explorer.message.text()
 
 
 def test_nothing_of_it_is_offered_for_a_one_pass_kind(qtbot, explorer, headless_run):

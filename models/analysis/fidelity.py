@@ -18,12 +18,10 @@ def psnr(images: Tensor, references: Tensor) -> Tensor:
     return (10 * torch.log10(1.0 / mse.clamp_min(10 ** (-PSNR_CAP / 10)))).clamp_max(PSNR_CAP)
 
 
-def _gaussian_window(size: int, sigma: float, channels: int, device) -> Tensor:
-    coords = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2
+def _gaussian_line(size: int, sigma: float) -> Tensor:
+    coords = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     line = torch.exp(-(coords**2) / (2 * sigma**2))
-    line = line / line.sum()
-    window = line[:, None] * line[None, :]
-    return window.expand(channels, 1, size, size).contiguous()
+    return line / line.sum()
 
 
 def ssim(images: Tensor, references: Tensor, window: int = 11, sigma: float = 1.5) -> Tensor:
@@ -31,26 +29,26 @@ def ssim(images: Tensor, references: Tensor, window: int = 11, sigma: float = 1.
     11-pixel Gaussian window of sigma 1.5, K1 = 0.01, K2 = 0.03, averaged over the positions
     where the window fits and over the channels. Images smaller than the window use a window
     as large as they are (and sigma shrunk in proportion)."""
-    # Double precision: the variances are differences of nearly equal means of squares.
-    x, y = images.double(), references.double()
+    # Centred on mid-grey: the variances are differences of means of squares, which in single
+    # precision lose their digits when the squares are large; shifting changes no variance.
+    x, y = images.float() - 0.5, references.float() - 0.5
     size = min(window, x.shape[-2], x.shape[-1])
     size -= 1 - size % 2  # an odd window has a centre
-    sigma = sigma * size / window
-    channels = x.shape[1]
-    kernel = _gaussian_window(size, sigma, channels, x.device)
-
-    def blur(t: Tensor) -> Tensor:
-        return F.conv2d(t, kernel, groups=channels)
-
+    line = _gaussian_line(size, sigma * size / window).to(x.device, torch.float32)
+    # The five local means in one pass of a separable blur (two 1-D passes, not one 2-D).
+    stacked = torch.cat([x, y, x * x, y * y, x * y], 1)
+    groups = stacked.shape[1]
+    rows = line.view(1, 1, size, 1).expand(groups, 1, size, 1)
+    columns = line.view(1, 1, 1, size).expand(groups, 1, 1, size)
+    blurred = F.conv2d(F.conv2d(stacked, rows, groups=groups), columns, groups=groups)
+    mu_x, mu_y, xx, yy, xy = blurred.chunk(5, 1)
+    var_x, var_y, cov = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
+    mu_x, mu_y = mu_x + 0.5, mu_y + 0.5
     c1, c2 = 0.01**2, 0.03**2
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x**2
-    var_y = blur(y * y) - mu_y**2
-    cov = blur(x * y) - mu_x * mu_y
     score = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
         (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
     )
-    return score.flatten(1).mean(1).float()
+    return score.flatten(1).mean(1)
 
 
 def psnr_of_mse(mse: float) -> float:

@@ -79,7 +79,7 @@ def upscale(model: ImageModel, image: np.ndarray, *, tile: int = TILE,
 
 def bicubic(image: np.ndarray, factor: int) -> np.ndarray:
     """The bicubic enlargement of a uint8 (H, W, C) picture: what the model is compared with."""
-    pixels = torch.from_numpy(np.ascontiguousarray(_as_hwc(image))).permute(2, 0, 1)
+    pixels = torch.from_numpy(np.array(_as_hwc(image))).permute(2, 0, 1)  # a writable copy
     enlarged = bicubic_upscale(pixels[None].float().div_(255), factor)[0]
     return np.ascontiguousarray(_to_uint8(enlarged).permute(1, 2, 0).numpy())
 
@@ -103,7 +103,7 @@ def _tiled(enlarge: Callable[[torch.Tensor], torch.Tensor], image: np.ndarray, f
             bottom, right = min(top + tile, height), min(left + tile, width)
             y0, x0 = max(top - margin, 0), max(left - margin, 0)
             y1, x1 = min(bottom + margin, height), min(right + margin, width)
-            region = torch.from_numpy(np.ascontiguousarray(image[y0:y1, x0:x1]))
+            region = torch.from_numpy(np.array(image[y0:y1, x0:x1]))  # a writable copy
             enlarged = enlarge(region.permute(2, 0, 1)[None].float().div_(255))[0]
             ty, tx = (top - y0) * factor, (left - x0) * factor
             kept = enlarged[:, ty : ty + (bottom - top) * factor, tx : tx + (right - left) * factor]

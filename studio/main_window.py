@@ -178,16 +178,12 @@ class MainWindow(QMainWindow):
         self.catalog_loader.ready.connect(status.show_devices)
         self.catalog_loader.ready.connect(lambda _: self.speeds.read(self.runs_panel.runs_dir))
         self.speeds.ready.connect(panel.set_speeds)
-        # A page's messages are its own: shown while it is, taken back when it goes.
-        self.classify_panel.notice.connect(
-            lambda level, message: status.page_notice("classify", level, message)
-        )
-        self.latent_explorer.notice.connect(
-            lambda level, message: status.page_notice("latent", level, message)
-        )
-        self.image_page.notice.connect(
-            lambda level, message: status.page_notice("image2image", level, message)
-        )
+        # A page's messages are its own: shown while it is, taken back when it goes. A page
+        # working out of sight keeps its message on the page (its own message line) rather
+        # than put it in front of the page a person is looking at.
+        for source, page in (("classify", self.classify_panel), ("latent", self.latent_explorer),
+                             ("image2image", self.image_page)):  # fmt: skip
+            page.notice.connect(self._page_notice(source, page))
         self.pages.currentChanged.connect(self._page_changed)
         panel.train_requested.connect(self.train)
         panel.pause_requested.connect(session.pause)
@@ -230,6 +226,13 @@ class MainWindow(QMainWindow):
         session.busy_changed.connect(
             lambda busy: busy or self.classify_panel.weights_changed(self.session.run_dir)
         )
+
+    def _page_notice(self, source: str, page):
+        def show(level: str, message: str) -> None:
+            if not message or self.pages.currentWidget() is page:
+                self.status.page_notice(source, level, message)
+
+        return show
 
     def _page_changed(self, _index: int) -> None:
         shown = self.pages.currentWidget()
@@ -343,9 +346,7 @@ class MainWindow(QMainWindow):
         """The Samples pane waits for grids only from kinds that draw them (live or opened)."""
         catalog = self.train_panel.catalog
         kind = catalog.kinds.get(kind_name) if catalog else None
-        self.samples_view.set_makes_images(
-            kind is None or kind.draws_images
-        )
+        self.samples_view.set_makes_images(kind is None or kind.draws_images)
 
     def overlay_run(self, path: str) -> None:
         def curves() -> tuple[str, str, list, float | None]:

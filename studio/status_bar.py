@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 from models.training.eta import SmoothedEta
 from studio.theme import notice_colour
 
 HISTORY = 20  # notices kept in the tooltip
+# The widest the loading/step line may get; longer text is cut (it is in the tooltip).
+STEP_WIDTH = 340
 DEVICE_NAMES = {"cuda": "CUDA", "mps": "Apple MPS", "cpu": "CPU"}
 
 
@@ -28,8 +30,14 @@ class StudioStatusBar(QStatusBar):
         super().__init__(parent)
         self.notice_label = QLabel()
         self.notice_label.setObjectName("notices")
+        # A label asks for its whole text's width; a long message would otherwise widen the
+        # window past a small screen. It takes the room left and is cut there instead (the
+        # whole message stays in the tooltip's history).
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice_label.setMinimumWidth(0)
         self.device_label = QLabel("device –")
         self.step_label = QLabel("")
+        self.step_label.setMaximumWidth(STEP_WIDTH)
         self.rate_label = QLabel("")
         self.eta_label = QLabel("")
         self.progress = QProgressBar()
@@ -72,6 +80,7 @@ class StudioStatusBar(QStatusBar):
 
     def show_loading(self, what: str, done: int, total: int) -> None:
         self.step_label.setText(what)
+        self.step_label.setToolTip(what)
         self.progress.show()
         if total > 0:
             self.progress.setRange(0, total)

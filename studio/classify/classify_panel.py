@@ -170,6 +170,10 @@ class ClassifyPanel(QWidget):
 
     def refresh_runs(self, prefer: str | None = None) -> None:
         """List the classifier runs again, keeping the choice."""
+        if self.catalog is None:
+            # Which kinds classify is not known before the engine is loaded: choosing now
+            # would load the newest run of any kind and refuse it.
+            return
         chosen = prefer or self.classifier.currentData()
         self.classifier.blockSignals(True)
         classifiers = classifier_runs.fill_choices(

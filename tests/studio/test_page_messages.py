@@ -100,3 +100,27 @@ def test_a_pages_message_leaves_with_its_cause_and_its_page(window, qtbot, headl
     window.pages.setCurrentWidget(page)
     assert "loss is NaN" in window.status.notice_label.text()
     window.pages.setCurrentIndex(0)
+
+
+def test_a_page_out_of_sight_keeps_its_error_to_itself(window, qtbot):
+    window.pages.setCurrentIndex(0)  # the Training page is in front
+    window.classify_panel.notice.emit("error", "the classifier could not be loaded")
+    assert "could not be loaded" not in window.status.notice_label.text()
+    assert not errors_in(window.status)
+    window.pages.setCurrentWidget(window.classify_panel)
+    window.classify_panel.notice.emit("error", "the classifier could not be loaded")
+    assert "could not be loaded" in window.status.notice_label.text()
+    window.pages.setCurrentIndex(0)
+
+
+def test_the_classify_page_chooses_nothing_before_it_knows_which_kinds_classify(
+    qtbot, headless_run, runs_dir
+):
+    from studio.classify.classify_panel import ClassifyPanel
+    from studio.settings import StudioSettings
+
+    copy_into(headless_run, runs_dir)  # the newest run is a VAE
+    panel = ClassifyPanel(StudioSettings(), runs_dir)  # no catalog yet: the engine is loading
+    qtbot.addWidget(panel)
+    panel.refresh_runs()
+    assert panel.run_dir() is None and not panel.tasks.busy

@@ -54,3 +54,13 @@ def test_window_fits_1280x720_and_1366x768_at_125_percent(window, width, height)
 
 def test_window_fits_1280x720(window):
     check_fits(window, 1280, 720)
+
+
+def test_long_status_messages_never_widen_the_window(window):
+    # A long refusal on the left and a long loading line on the right of the status bar
+    # (both seen in real use) must be cut to the window, not push it past the screen.
+    window.status.notify("error", "a run with a very long name " * 12 + "does not classify")
+    window.status.show_loading("training the reference classifier of mnist-5k " * 4, 1, 10)
+    QApplication.processEvents()
+    check_fits(window, 1280, 720)
+    assert "does not classify" in window.status.notice_label.toolTip()  # all of it is kept

@@ -20,6 +20,7 @@ LAYERS = {
     "vgg19": {"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20, "relu4_2": 22,
               "relu5_1": 29},
 }  # fmt: skip
+CONFIGS = {"vgg16": "D", "vgg19": "E"}  # torchvision's layer tables
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 TITLES = {"vgg16": "VGG-16 (ImageNet weights)", "vgg19": "VGG-19 (ImageNet weights)"}
@@ -106,22 +107,23 @@ class VGGFeatures(nn.Module):
 
     def __init__(self, name: str, state_dict: dict[str, torch.Tensor]):
         super().__init__()
-        from torchvision.models import vgg16, vgg19
+        from torchvision.models.vgg import cfgs, make_layers
 
-        net = {"vgg16": vgg16, "vgg19": vgg19}[name](weights=None)
+        # Only the convolutional part: the classifier's 120 M weights are never used here.
+        features = make_layers(cfgs[CONFIGS[name]], batch_norm=False)
         features_state = {
             key.removeprefix("features."): value
             for key, value in state_dict.items()
             if key.startswith("features.")
         }
         try:
-            net.features.load_state_dict(features_state)
+            features.load_state_dict(features_state)
         except RuntimeError:
             raise WeightsError(f"the weights file does not fit a {TITLES[name]}") from None
         last = max(LAYERS[name].values())
         layers = [
             nn.AvgPool2d(2) if isinstance(layer, nn.MaxPool2d) else layer
-            for layer in list(net.features)[: last + 1]
+            for layer in list(features)[: last + 1]
         ]
         self.layers = nn.Sequential(*layers)
         self.names = {index: layer for layer, index in LAYERS[name].items()}

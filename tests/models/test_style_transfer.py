@@ -60,16 +60,45 @@ def test_a_vgg_without_weights_is_refused_with_a_reason(pictures):
         run_all(job)
 
 
-def test_cached_vgg_weights_are_preferred(tmp_path):
-    from torchvision.models import vgg16
+def vgg_state(name: str) -> dict[str, torch.Tensor]:
+    """Weights shaped like torchvision's VGG (its convolutional part, as the job reads)."""
+    from torchvision.models.vgg import cfgs, make_layers
 
+    layers = make_layers(cfgs[vgg_features.CONFIGS[name]])
+    return {f"features.{key}": value for key, value in layers.state_dict().items()}
+
+
+def test_cached_vgg_weights_are_preferred():
     path = vgg_features.cached_weights_path("vgg16")
     path.parent.mkdir(parents=True)
-    torch.save(vgg16(weights=None).state_dict(), path)
+    torch.save(vgg_state("vgg16"), path)
     chosen = networks.feature_network("auto")
     assert chosen.name == "vgg16" and "VGG-16" in chosen.title
     features = chosen.module(torch.rand(1, 3, 32, 32))
     assert set(features) >= set(vgg_features.STYLE_LAYERS) | {vgg_features.CONTENT_LAYER}
+
+
+def test_a_chosen_weights_file_is_used_and_named(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "my-vgg19.safetensors"
+    save_file(vgg_state("vgg19"), str(path))
+    chosen = networks.feature_network("vgg19", weights_file=path)
+    assert chosen.name == "vgg19" and chosen.title.endswith("from my-vgg19.safetensors")
+    with pytest.raises(vgg_features.WeightsError, match="does not fit a VGG-16"):
+        networks.feature_network("vgg16", weights_file=path)
+
+
+def test_an_offline_download_is_one_clear_line(monkeypatch):
+    import urllib.request
+
+    def offline(*_args, **_kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(vgg_features.WeightsError, match="could not download the VGG-19"):
+        networks.feature_network("vgg19", download=True)
+    assert not vgg_features.cached_weights_path("vgg19").exists()
 
 
 def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
@@ -77,7 +106,7 @@ def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
 
     path = tmp_path / "weights.pth"
     path.write_bytes(pickle.dumps({"features.0.weight": object()}))
-    with pytest.raises(vgg_features.WeightsError, match="cannot be read safely"):
+    with pytest.raises(vgg_features.WeightsError, match="not a weights file that can be read safely"):
         networks.feature_network("vgg19", weights_file=path)
 
 

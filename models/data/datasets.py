@@ -139,12 +139,25 @@ class ImageDataset:
         return torch.randperm(self.num_train, generator=generator)
 
     def train_batches(
-        self, batch_size: int, seed: int, epoch: int, start: int = 0
+        self,
+        batch_size: int,
+        seed: int,
+        epoch: int,
+        start: int = 0,
+        rank: int = 0,
+        processes: int = 1,
     ) -> Iterator[Batch]:
         """Shuffled training batches of one epoch from batch number `start`; drops the ragged
-        last batch so every step has the same cost and BatchNorm never sees one image."""
+        last batch so every step has the same cost and BatchNorm never sees one image.
+
+        Trained by several processes, each takes its share of the epoch as DistributedSampler
+        does: the same order in every process, process `rank` takes every `processes`-th image
+        from its own offset, and every process gets the same number of batches. Step i's
+        batches of all processes together are then step i's batch of one process taking
+        `batch_size * processes` images."""
         order = self.epoch_order(seed, epoch).to(self.train_images.device)
-        count = self.num_train // batch_size
+        order = rank_share(order, rank, processes)
+        count = len(order) // batch_size
         for i in range(start, count):
             yield self.batch("train", order[i * batch_size : (i + 1) * batch_size])
 
@@ -153,8 +166,8 @@ class ImageDataset:
             index = torch.arange(begin, min(begin + batch_size, self.num_test))
             yield self.batch("test", index.to(self.test_images.device))
 
-    def steps_per_epoch(self, batch_size: int) -> int:
-        return max(1, self.num_train // batch_size)
+    def steps_per_epoch(self, batch_size: int, processes: int = 1) -> int:
+        return max(1, self.num_train // (batch_size * processes))
 
     def describe(self) -> dict:
         return {
@@ -176,6 +189,15 @@ class ImageDataset:
              sample[..., :, 0].flatten(), sample[..., :, -1].flatten()]
         )  # fmt: skip
         return round(float(border.mean()), 4)
+
+
+def rank_share(order: Tensor, rank: int, processes: int) -> Tensor:
+    """Process `rank`'s share of an epoch's order: disjoint shares of equal length that
+    together hold all but the last `len(order) % processes` images."""
+    if not 0 <= rank < processes:
+        raise ValueError(f"process {rank} is not one of {processes}")
+    usable = len(order) - len(order) % processes
+    return order[rank:usable:processes]
 
 
 def load_dataset(

@@ -7,21 +7,21 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from models.analysis.quality.monitor import QualityMonitor
 from models.data.datasets import DatasetError, ImageDataset
-from models.data.grids import make_grid, pair_grid, save_png, to_uint8
-from models.kinds.base import Capability, ImageModel, SamplingCancelled
+from models.kinds.base import ImageModel
 from models.runs.checkpoint import NonFiniteWeights, is_disk_full, save_checkpoint
 from models.runs.folder import Run
 from models.training import reports
 from models.training.control import RunControl
 from models.training.cpu_share import CoreShare, sharing_enabled
 from models.training.devices import describe_device, rng_state, set_rng_state
+from models.training.distributed import Plan, World
+from models.training.previews import Previews
 
 REPORT_INTERVAL = 0.1  # seconds between loss reports: at most ~10 a second
 CHECKPOINT_INTERVAL = 120.0  # seconds of training between checkpoints inside a long epoch
@@ -30,26 +30,16 @@ CHECKPOINT_INTERVAL = 120.0  # seconds of training between checkpoints inside a 
 # checkpoint after each cost it 1.5 % of its speed for a resume point nobody needs.
 MIN_CHECKPOINT_GAP = 5.0
 NONFINITE_PATIENCE = 5  # non-finite losses in a row before the run pauses
-GRID_SIZE = 64
-MAX_CLASS_COLUMNS = 16  # a conditional model's grid has a column per class up to this many
-RECONSTRUCTIONS = 16
 # torch's thread count as the process started: a run sharing the CPU lowers it for a while,
 # and each OS thread keeps the count it first saw, so "the machine's share" starts from this.
 ALL_THREADS = torch.get_num_threads()
-
-
-def grid_folder_made(path: Path) -> Path:
-    """`path`, with its grid folder made, but not its parents: a run folder deleted while it
-    trains must not come back."""
-    path.parent.mkdir(exist_ok=True)
-    return path
 
 
 class Loop:
     """One training session of a run: from its saved step to the planned end or a stop."""
 
     def __init__(self, run: Run, model: ImageModel, dataset: ImageDataset, state: dict,
-                 control: RunControl):  # fmt: skip
+                 control: RunControl, plan: Plan | None = None):  # fmt: skip
         self.run_folder = run
         self.model = model
         self.dataset = dataset
@@ -57,13 +47,17 @@ class Loop:
         config = run.config
         self.training = config["training"]
         self.seed = int(self.training["seed"])
-        self.batch_size = int(config["hyperparameters"]["batch_size"])
+        # Under torchrun each process takes its share of each step's batch (distributed.py).
+        batch_size = int(config["hyperparameters"]["batch_size"])
+        self.plan = plan or Plan(World(), self.training, batch_size)
+        self.world = self.plan.world
+        self.batch_size = self.plan.global_batch
         if self.batch_size > dataset.num_train:
             raise DatasetError(
                 f"batch size {self.batch_size} is larger than the "
                 f"{dataset.num_train} training images; lower batch_size"
             )
-        self.steps_per_epoch = dataset.steps_per_epoch(self.batch_size)
+        self.steps_per_epoch = dataset.steps_per_epoch(self.plan.rank_batch, self.world.size)
         self.total_steps = int(self.training["epochs"]) * self.steps_per_epoch
         self.sample_every = max(1, int(self.training.get("sample_every", 100)))
         self.step = int(state["step"])
@@ -74,20 +68,7 @@ class Loop:
         self.saved_step: int | None = None if state.get("fresh") else self.step
         self.disk_full_at: int | None = None  # the step whose checkpoint a full disk refused
         self.best: dict[str, Any] | None = run.status().get("best")
-        generator = torch.Generator().manual_seed(self.seed)
-        self.fixed_noise = None
-        self.grid_columns: int | None = None  # None: as square as the grid allows
-        self.grid_labels: torch.Tensor | None = None
-        if model.can(Capability.GENERATE):
-            size = GRID_SIZE
-            if model.conditional and len(model.class_names) <= MAX_CLASS_COLUMNS:
-                # A column per class, in class order, eight of each.
-                self.grid_columns = len(model.class_names)
-                size = 8 * self.grid_columns
-                self.grid_labels = torch.arange(size) % self.grid_columns
-            self.fixed_noise = model.make_noise(size, generator)
-        count = min(RECONSTRUCTIONS, dataset.num_test)
-        self.fixed_test = torch.linspace(0, dataset.num_test - 1, count).long()
+        self.previews = Previews(run, model, dataset, self.seed, control)
         self.pending: list[dict[str, Any]] = []
 
     # --- pieces -------------------------------------------------------------------------
@@ -98,7 +79,7 @@ class Loop:
         now = time.perf_counter()
         if not self.pending or (not force and now - self.last_report < REPORT_INTERVAL):
             return None
-        self.run_folder.append_metrics(self.pending)
+        self.run_folder.append_metrics(self.pending)  # a QuietRun's append writes nothing
         steps = [r["step"] for r in self.pending]
         names = [k for k in self.pending[-1] if k not in ("step", "epoch", "time")]
         values = {k: [r.get(k, math.nan) for r in self.pending] for k in names}
@@ -122,51 +103,7 @@ class Loop:
             yield report
 
     def samples(self) -> reports.Samples | None:
-        if self.fixed_noise is None and not self.model.can(
-            Capability.ENCODE | Capability.IMAGE_TO_IMAGE
-        ):
-            return None
-        self.model.train_mode(False)
-        try:
-            return self._draw_previews()
-        except SamplingCancelled:
-            return None  # a stop during a many-pass preview: the grid is not worth the wait
-        finally:
-            self.model.train_mode(True)
-
-    def _draw_previews(self) -> reports.Samples:
-        # A kind whose decode costs many passes is asked to check for a stop between them,
-        # so a stop is honoured within one network pass, not after a whole preview grid.
-        many = getattr(type(self.model), "decode_passes", "one") == "many"
-        options = {"cancel": lambda: self.control.stopping} if many else {}
-        grid = None
-        path = ""
-        if self.fixed_noise is not None:
-            samples = self.model.sample(
-                len(self.fixed_noise), noise=self.fixed_noise, labels=self.grid_labels, **options
-            )
-            grid = make_grid(to_uint8(samples), columns=self.grid_columns)
-            path = str(self.run_folder.grid_path(self.step))
-            save_png(grid_folder_made(Path(path)), grid)
-        if self.model.can(Capability.IMAGE_TO_IMAGE):
-            # The kind's own before/after grid of the fixed test images, shown as its samples.
-            originals = self.dataset.batch(
-                "test", self.fixed_test.to(self.dataset.test_images.device)
-            ).images
-            grid = self.model.preview_grid(originals)
-            path = str(self.run_folder.grid_path(self.step))
-            save_png(grid_folder_made(Path(path)), grid)
-        recon = None
-        if self.model.can(Capability.ENCODE):
-            originals = self.dataset.batch(
-                "test", self.fixed_test.to(self.dataset.test_images.device)
-            ).images
-            copies = self.model.reconstruct(originals, **options)
-            recon = pair_grid(to_uint8(originals), to_uint8(copies))
-            save_png(
-                grid_folder_made(self.run_folder.grid_path(self.step, "reconstructions")), recon
-            )
-        return reports.Samples(self.step, grid, path, recon)
+        return self.previews.draw(self.step) if self.world.writes else None
 
     def evaluate(self) -> reports.Evaluation:
         self.model.train_mode(False)
@@ -191,6 +128,9 @@ class Loop:
     def checkpoint(self) -> Iterator[reports.Report]:
         """Save a checkpoint, except of non-finite weights (the last good one stays) or on a
         full disk (the previous one stays, and the run pauses until there is space again)."""
+        if not self.world.writes:  # process 0 writes the checkpoint of all
+            self.saved_step = self.step
+            return
         state = {
             "step": self.step,
             "elapsed": self.elapsed(),
@@ -315,7 +255,7 @@ class Loop:
         self.share = None
         self.quality = QualityMonitor(run, model, self.dataset, lambda: self.control.stopping,
                                       self.elapsed, self.steps_per_epoch)  # fmt: skip
-        if model.device.type == "cpu" and sharing_enabled():
+        if model.device.type == "cpu" and sharing_enabled() and not self.world.distributed:
             # Before Started, so the device it names has this run's share of the threads.
             self.share = CoreShare(run.path.parent, ALL_THREADS)
             yield from self.share_cores()
@@ -332,13 +272,18 @@ class Loop:
 
         while self.step < self.total_steps:
             epoch, start = divmod(self.step, self.steps_per_epoch)
-            for batch in self.dataset.train_batches(self.batch_size, self.seed, epoch, start):
+            for batch in self.dataset.train_batches(self.plan.rank_batch, self.seed, epoch, start,
+                                                    self.world.rank, self.world.size):  # fmt: skip
                 yield from self.wait_while_paused()
                 if self.control.stopping:
                     yield from self.finish("stopped", "stopped by request")
                     return
                 losses = model.train_step(batch)
                 self.step += 1
+                losses, stop = self.plan.exchange(losses, self.control.stopping, self.step,
+                                                  self.kept())  # fmt: skip
+                if stop:
+                    self.control.stop()  # every process stops before the same step
                 yield from self.record(losses)
                 report = self.losses_report()
                 if report is not None:
@@ -347,7 +292,7 @@ class Loop:
                     grid = self.samples()
                     if grid is not None:
                         yield grid
-                if self.quality.due(self.step):
+                if self.world.writes and self.quality.due(self.step):
                     yield from self.flush()  # the steps before it come first in metrics.jsonl
                     yield from self.quality.measure(self.step)
                 if time.perf_counter() - self.last_checkpoint > CHECKPOINT_INTERVAL:
@@ -355,7 +300,8 @@ class Loop:
                 if self.share is not None and self.share.due():
                     yield from self.share_cores()
             yield from self.flush()
-            yield self.evaluate()
+            if self.world.writes:
+                yield self.evaluate()
             if time.perf_counter() - self.last_checkpoint >= MIN_CHECKPOINT_GAP:
                 yield from self.checkpoint()
             else:

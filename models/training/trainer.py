@@ -24,7 +24,17 @@ from models.runs.resume import fresh_state, hold_for_training, restored_model, s
 from models.training import reports
 from models.training.control import RunControl
 from models.training.devices import resolve_device
+from models.training.distributed import (
+    Plan,
+    join,
+    launched_world,
+    leave,
+    process_device,
+    scaled_config,
+    share_networks,
+)
 from models.training.loop import REPORT_INTERVAL, Loop
+from models.training.quiet_run import QuietRun
 
 
 @dataclass
@@ -42,6 +52,10 @@ class TrainRequest:
     fork_from: Path | None = None
     quality_every: str = "auto"  # models/analysis/quality/schedule.py; "off" never measures
     quality_reference: str = ""  # a classifier run to measure with; "": the dataset's own
+    # Under torchrun (models/training/distributed.py): batch_size is split between the
+    # processes unless each takes a whole one, and how the learning rate follows.
+    per_process_batch: bool = False
+    lr_scaling: str = "none"
 
 
 class Trainer:
@@ -55,6 +69,8 @@ class Trainer:
         self.run_folder: Run | None = None  # set once this process holds the run's lock
         self._lock: RunLock | None = None
         self.control = RunControl()
+        self.world = launched_world()  # process 0 of 1 unless torchrun started this one
+        self.plan: Plan | None = None
 
     # --- control from any thread ----------------------------------------------------------
     def pause(self) -> None:
@@ -64,7 +80,12 @@ class Trainer:
         self.control.resume()
 
     def stop(self) -> None:
-        self.control.stop()
+        if self.world.distributed and self.plan is not None and not self.control.held:
+            # Agreed with the other processes at the next step; a pause (a non-finite loss,
+            # seen by all of them in the averaged losses) is ended at once, as in all of them.
+            self.plan.request_stop()
+        else:
+            self.control.stop()
 
     @property
     def stopping(self) -> bool:
@@ -72,8 +93,10 @@ class Trainer:
 
     # --- the generator --------------------------------------------------------------------
     def run(self) -> Iterator[reports.Report]:
+        cleanly = False
         try:
             yield from self._run()
+            cleanly = True
         except (DatasetError, RunError, LoadCancelled, ValueError) as exc:
             message = str(exc)
             self._write_failed(message)
@@ -91,6 +114,7 @@ class Trainer:
         finally:
             if self._lock is not None:
                 self._lock.release()
+            leave(self.world, cleanly)
 
     def _write_failed(self, message: str) -> None:
         """Only into a run this process holds (never over another trainer's status), and
@@ -108,20 +132,26 @@ class Trainer:
         if self.resume_path is not None:
             if self.extra_epochs is not None and self.extra_epochs < 1:
                 raise ValueError(f"epochs must be at least 1, not {self.extra_epochs}")
-            self._hold(Run.open(self.resume_path))
-            config = self.run_folder.config
-            device = resolve_device(config["training"].get("device", "auto"))
+            opened = Run.open(self.resume_path)
+            config = opened.config
+            device = self._joined(config["training"].get("device", "auto"))
+            if self.world.writes:
+                self._hold(opened)
+            # The others read the checkpoint once process 0 has tidied the folder, and never
+            # write it (one process resumes on any number).
+            self.world.barrier()
+            run = opened if self.world.writes else QuietRun(config, opened.path)
             # Checked before config.json changes: a run that cannot resume stays as it was.
-            resumed_state = saved_state(self.run_folder, device)
+            resumed_state = saved_state(opened, device)
             if self.extra_epochs is not None:
                 config["training"]["epochs"] = self.extra_epochs
-                self.run_folder.update_config(training=config["training"])
+                run.update_config(training=config["training"])
             dataset_name = config["dataset"]["name"]
         else:
             request = self.request
             model_class(request.kind)  # unknown kinds fail before any data is loaded
             dataset_name = request.dataset
-            device = resolve_device(request.device)
+            device = self._joined(request.device)
 
         dataset = yield from self._load(dataset_name)
         if dataset is None:
@@ -130,12 +160,36 @@ class Trainer:
         dataset = dataset.to(device)
 
         if self.resume_path is not None:
-            run = self.run_folder
-            model = restored_model(run, resumed_state, device)
-            state = resumed_state if resumed_state is not None else fresh_state(run)
+            model = restored_model(opened, resumed_state, device)
+            if resumed_state is not None:
+                state = resumed_state
+            else:
+                state = fresh_state(run) if self.world.writes else {"step": 0, "fresh": True}
+            plan = self._plan(run.config)
+            if plan.lr_factor != 1.0:  # built again with the learning rate this world needs
+                weights = model.weights()
+                model = build_model(scaled_config(run.config, plan.lr_factor), device)
+                model.load_weights(weights)
         else:
             run, model, state = self._create(dataset, device)
-        yield from Loop(run, model, dataset, state, self.control).run()
+        restore = share_networks(model, self.world)
+        try:
+            yield from Loop(run, model, dataset, state, self.control, self.plan).run()
+        finally:
+            restore()
+
+    def _joined(self, device_name: str) -> torch.device:
+        """The device, after joining the other processes when torchrun started several."""
+        device = process_device(self.world, resolve_device(device_name))
+        join(self.world, device)
+        return device
+
+    def _plan(self, config: dict[str, Any]) -> Plan:
+        batch_size = int(config["hyperparameters"]["batch_size"])
+        self.plan = Plan(self.world, config["training"], batch_size)
+        if self.control.stopping:  # asked before the plan existed
+            self.plan.request_stop()
+        return self.plan
 
     def _load(self, name: str) -> Iterator[reports.Report]:
         """Load in a helper thread so progress can be reported and a stop honoured."""
@@ -185,6 +239,11 @@ class Trainer:
                 "sample_every": request.sample_every,
                 "quality_every": request.quality_every,
                 "quality_reference": request.quality_reference,
+                "distributed": {
+                    "processes": self.world.size,
+                    "per_process_batch": request.per_process_batch,
+                    "lr_scaling": request.lr_scaling,
+                },
             },
             "device": str(device),
             "versions": versions(),
@@ -195,10 +254,13 @@ class Trainer:
             if parent.kind != request.kind:
                 raise RunError(f"cannot fork a {parent.kind} run into a {request.kind} run")
             config["parent"] = parent.name
+        plan = self._plan(config)
         torch.manual_seed(request.seed)
-        model = build_model(config, device)
+        model = build_model(scaled_config(config, plan.lr_factor), device)
         if parent is not None:
             model.load_weights(load_model(parent, device).weights())
+        if not self.world.writes:  # the same config and model, and no run folder
+            return QuietRun(config), model, {"step": 0, "elapsed": 0.0, "fresh": True}
         run = Run.create(request.runs_dir or default_runs_dir(), config)
         self._hold(run)
         return run, model, {"step": 0, "elapsed": 0.0, "fresh": True}

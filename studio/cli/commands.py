@@ -83,8 +83,14 @@ def command_train(args: argparse.Namespace) -> int:
         runs_dir=runs_dir(args),
         sample_every=args.sample_every,
         quality_every=args.quality_every,
+        per_process_batch=args.per_process_batch,
+        lr_scaling=args.lr_scaling,
     )
     parse_interval(args.quality_every)  # a mistyped interval fails before the data loads
+    if args.nproc is not None:  # torchrun's agent starts the processes, each trains its share
+        from studio.cli.distributed import launch
+
+        return launch(args, runs_dir(args))
     return follow(Trainer(request))
 
 
@@ -102,6 +108,11 @@ def command_resume(args: argparse.Namespace) -> int:
 def follow(trainer) -> int:
     """Drive a Trainer with a progress bar; the first Ctrl-C stops it with a checkpoint."""
     from studio.cli.progress import TrainingProgress
+
+    if trainer.world.distributed:  # started by torchrun: one of several processes
+        from studio.cli.distributed import follow_distributed
+
+        return follow_distributed(trainer)
 
     def request_stop(signum, frame):
         if trainer.stopping:

@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from models.kinds.registry import DEFAULT_KIND, KINDS
     from models.training.devices import DEVICE_CHOICES
     from studio.cli.apply import add_apply_parser
+    from studio.cli.distributed import add_distributed_options
     from studio.cli.export import add_export_parser
     from studio.cli.sampling import RECONSTRUCT_STEPS_HELP, add_sampling_options
     from studio.cli.serve import add_serve_parser
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                        help="a hyperparameter; `image-studio kinds` lists them")  # fmt: skip
     train.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS)
+    add_distributed_options(train)
 
     resume = commands.add_parser("resume", help="continue a stopped run exactly where it was")
     resume.add_argument("run", help="run folder, or a run name in the runs folder")

@@ -213,7 +213,9 @@ class MainWindow(QMainWindow):
         self.runs_panel.fork_requested.connect(self.fork_run)
         self.runs_panel.deleted.connect(self._deleted)
         # A run trained from the command line appears in the pages' run choosers by itself.
-        self.runs_panel.listed.connect(self.classify_panel.refresh_runs)
+        self.runs_panel.listed.connect(
+            lambda: self.classify_panel.set_listed_runs(self.runs_panel.summaries)
+        )
         self.runs_panel.listed.connect(self.latent_explorer.refresh)
         self.runs_panel.listed.connect(self.image_page.refresh_runs)
         self.runs_panel.listed.connect(lambda: self.speeds.read(self.runs_panel.runs_dir))
@@ -315,7 +317,7 @@ class MainWindow(QMainWindow):
         self._expect_images_of(report.config["kind"])
         self.train_panel.show_running(report.config)
         self.status.show_started(report)
-        self.classify_panel.set_current_run(report.run_dir)
+        self.classify_panel.set_current_run(report.run_dir, report.config["kind"])
         self.runs_panel.set_active(report.run_dir)
         self.runs_panel.select(report.run_dir)
 
@@ -340,7 +342,7 @@ class MainWindow(QMainWindow):
         self.samples_view.show_run(opened.path)
         self._expect_images_of(opened.kind)
         self.follower.follow(opened.path)
-        self.classify_panel.set_current_run(opened.path)
+        self.classify_panel.set_current_run(opened.path, opened.kind)
 
     def _expect_images_of(self, kind_name: str) -> None:
         """The Samples pane waits for grids only from kinds that draw them (live or opened)."""

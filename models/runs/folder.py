@@ -39,6 +39,11 @@ class RunError(RuntimeError):
     """A run folder that cannot be used; the message names the file and what is wrong."""
 
 
+# Said of a run still in its first epoch (models/runs/open_model.py): waited for, not an
+# error, and the pages recognise it by these words.
+NO_WEIGHTS_YET = "has no saved weights yet; wait for its first checkpoint"
+
+
 class RunDeleted(RunError):
     """The run folder was deleted (or moved away) while the run was being written."""
 

@@ -18,7 +18,7 @@ from models.kinds.description import (
     describe_registered,
     titles_with,
 )
-from models.runs.folder import Run, RunError
+from models.runs.folder import NO_WEIGHTS_YET, Run, RunError
 
 # What a run of a kind without the role cannot do, said after "NAME is a TITLE run, which".
 _CANNOT = {
@@ -66,5 +66,5 @@ def open_model(run: Run | str | Path, role: str | None = None, device: str = "au
     run = run if isinstance(run, Run) else Run.open(run)
     check_role(run, role)
     if not run.weights_path.exists():
-        raise RunError(f"{run.name} has no saved weights yet; wait for its first checkpoint")
+        raise RunError(f"{run.name} {NO_WEIGHTS_YET}")
     return load_model(run, device)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.inference.file_results import write_csv
+from models.runs.folder import NO_WEIGHTS_YET
 from studio.classify import classifier_runs, jobs
 from studio.classify.confusion_view import ConfusionView
 from studio.classify.details import RowDetails
@@ -44,6 +45,8 @@ class ClassifyPanel(QWidget):
         self.runs_dir = Path(runs_dir)
         self.catalog = None
         self.current_run: str | None = None
+        self.current_kind: str | None = None
+        self.listed: list = []  # RunSummary rows of the runs folder, read off the GUI thread
         self.tasks = ModelTasks(self)
         self._names = itertools.count(1)
         self._active: set[str] = set()  # classify jobs queued or running
@@ -156,17 +159,21 @@ class ClassifyPanel(QWidget):
         self.runs_dir = Path(path)
         self.refresh_runs()
 
-    def set_current_run(self, path: str | None) -> None:
-        """The run open in the window: offered first, and chosen when it is a classifier (a
-        generative run opened for its samples must not take the place of the classifier)."""
+    def set_current_run(self, path: str | None, kind: str | None = None) -> None:
+        """The run open in the window (its folder and kind, as the window read them): offered
+        first, and chosen when it is a classifier (a generative run opened for its samples
+        must not take the place of the classifier)."""
         self.current_run = str(path) if path else None
-        self.refresh_runs(prefer=self.current_run if self._current_classifies() else None)
+        if kind is None and self.current_run is not None:
+            kind = next((r.kind for r in self.listed if str(r.path) == self.current_run), None)
+        self.current_kind = kind
+        classifies = classifier_runs.classifies(self.catalog, kind)
+        self.refresh_runs(prefer=self.current_run if classifies else None)
 
-    def _current_classifies(self) -> bool:
-        return classifier_runs.is_classifier(self.catalog, self.current_run)
-
-    def _awaits_weights(self, run_dir: str | None) -> bool:
-        return classifier_runs.awaits_weights(self.catalog, run_dir)
+    def set_listed_runs(self, listed) -> None:
+        """The run history (RunSummary rows) the runs panel read off the GUI thread."""
+        self.listed = list(listed)
+        self.refresh_runs()
 
     def refresh_runs(self, prefer: str | None = None) -> None:
         """List the classifier runs again, keeping the choice."""
@@ -176,8 +183,9 @@ class ClassifyPanel(QWidget):
             return
         chosen = prefer or self.classifier.currentData()
         self.classifier.blockSignals(True)
+        current = (self.current_run, self.current_kind) if self.current_run else None
         classifiers = classifier_runs.fill_choices(
-            self.classifier, self.catalog, self.runs_dir, self.current_run
+            self.classifier, self.catalog, self.listed, current
         )
         index = self.classifier.findData(chosen) if chosen in classifiers else -1
         if index < 0 and classifiers:
@@ -321,7 +329,7 @@ class ClassifyPanel(QWidget):
         self.message.setText(message)
         # A classifier still in its first epoch is not an error, nor news for the whole window:
         # the page says so, and loads it again when its training ends (weights_changed).
-        if not (name == "open" and self._awaits_weights(self.run_dir())):
+        if not (name == "open" and NO_WEIGHTS_YET in message):
             self.notice.emit("error", message)
         if name in self._active:
             self._active.discard(name)

@@ -49,7 +49,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture
 def panel(window, cnn_run, qtbot):
     panel = window.classify_panel
-    panel.set_current_run(str(cnn_run))
+    panel.set_current_run(str(cnn_run), "cnn")
     qtbot.waitUntil(lambda: panel.message.text() != "Loading the classifier...", timeout=WAIT_MS)
     assert "10 classes" in panel.message.text()
     return panel
@@ -331,7 +331,8 @@ def test_any_classifier_in_the_runs_folder_can_be_chosen(window, qtbot, cnn_run,
     copied = runs_dir / cnn_run.name
     shutil.copytree(cnn_run, copied)
     shutil.copytree(headless_run, runs_dir / headless_run.name)  # a VAE: not offered
-    panel.refresh_runs()
+    window.runs_panel.refresh()  # read off the GUI thread, then handed to the page
+    window.runs_panel.settle()
     offered = [panel.classifier.itemData(i) for i in range(panel.classifier.count())]
     assert offered == [str(copied)]
     qtbot.waitUntil(lambda: "classes" in panel.message.text(), timeout=WAIT_MS)
@@ -341,7 +342,7 @@ def test_a_run_that_does_not_classify_is_offered_but_not_chosen(
     window, qtbot, headless_run, tmp_path
 ):
     panel = window.classify_panel
-    panel.set_current_run(str(headless_run))  # opened for its samples: offered, not chosen
+    panel.set_current_run(str(headless_run), "vae")  # opened for its samples: not chosen
     assert panel.classifier.itemText(0).endswith("(does not classify)")
     # With no classifier in the runs folder, the panel says so instead of taking the VAE.
     assert panel.classifier.count() == 2 and panel.run_dir() is None
@@ -384,7 +385,7 @@ def test_a_classifier_still_in_its_first_epoch_is_waited_for(window, qtbot, cnn_
     for path in weights:
         path.rename(tmp_path / path.name)
     panel = window.classify_panel
-    panel.set_current_run(str(young))
+    panel.set_current_run(str(young), "cnn")
     qtbot.waitUntil(lambda: "no saved weights yet" in panel.message.text(), timeout=WAIT_MS)
     assert not [m for _, _, m in window.status.notices if "weights" in m]  # it is on its way
     for path in weights:

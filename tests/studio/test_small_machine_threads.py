@@ -61,7 +61,7 @@ def test_training_starts_with_every_page_busy_on_a_small_machine(
 
     # The Classify page loads a classifier and classifies two files.
     window.pages.setCurrentWidget(classify)
-    classify.set_current_run(str(page_runs["classifier"]))
+    classify.set_current_run(str(page_runs["classifier"]), "cnn")
     classify.classify_paths([str(p) for p in digit_files(tmp_path / "files")])
     qtbot.waitUntil(lambda: len(classify.results.results) == 2, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not classify._active, timeout=WAIT_MS)

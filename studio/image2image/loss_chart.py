@@ -29,7 +29,7 @@ class StyleLossChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(100)
 
     def clear(self) -> None:
         self.steps.clear()
@@ -40,11 +40,13 @@ class StyleLossChart(QWidget):
     def add(self, step: int, content: float, style: float, total: float) -> None:
         self.steps.append(step)
         for key, value in (("content", content), ("style", style), ("total", total)):
-            # A log axis cannot show zero (the content loss of the first iteration).
-            self.values[key].append(max(value, 1e-8))
+            self.values[key].append(value)
         steps = np.asarray(self.steps)
         for key, curve in self.curves.items():
-            curve.setData(steps, np.asarray(self.values[key]))
+            values = np.asarray(self.values[key], dtype=float)
+            # A log axis cannot show zero (the content loss of the first iteration): a gap.
+            values[values <= 0] = np.nan
+            curve.setData(steps, values, connect="finite")
 
     def points(self) -> int:
         """How many iterations the curves hold (what the plot shows, for checks)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -59,12 +60,18 @@ class Image2ImagePage(QWidget):
         self.output = None
         self.network_title = ""
         self.style_content = None  # the content as the style job sized it
+        self.job_picked = False  # a person chose the job: a new listing keeps it
 
         self.open_button = QPushButton("Open picture...")
         self.open_button.setToolTip("The picture to enlarge or to paint (or drop one on the page)")
         self.input_label = QLabel("No picture yet: open or drop one")
+        # A long file name is cut rather than widening the page past the window.
+        self.input_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.job = QComboBox()
-        self.job.setMinimumContentsLength(28)
+        self.job.setMinimumContentsLength(20)
+        self.job.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.job.setToolTip("Enlarge with a trained run, or transfer a style")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("List the runs in the runs folder again")
@@ -100,9 +107,7 @@ class Image2ImagePage(QWidget):
         self.save_button.setEnabled(False)
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole picture (the wheel zooms, a drag pans)")
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing())
+        self.last_message = ""  # shown in the window's status bar (the notice signal)
 
         top = QHBoxLayout()
         top.addWidget(self.open_button)
@@ -110,20 +115,20 @@ class Image2ImagePage(QWidget):
         top.addWidget(QLabel("Job"))
         top.addWidget(self.job, 2)
         top.addWidget(self.refresh_button)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.save_button)
-        bottom.addWidget(self.fit_button)
-        bottom.addWidget(self.message, 1)
+        top.addSpacing(12)
+        top.addWidget(self.save_button)
+        top.addWidget(self.fit_button)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self.controls)
         layout.addWidget(views, 1)
-        layout.addLayout(bottom)
         self.setAcceptDrops(True)
 
         self.open_button.clicked.connect(self.ask_input)
         self.refresh_button.clicked.connect(self.refresh_runs)
         self.job.currentIndexChanged.connect(self._job_chosen)
+        self.job.activated.connect(lambda _index: setattr(self, "job_picked", True))
         self.apply_button.clicked.connect(self.apply_run)
         self.save_button.clicked.connect(self.ask_save)
         self.fit_button.clicked.connect(self.zoom_pan.fit)
@@ -152,7 +157,7 @@ class Image2ImagePage(QWidget):
         self.refresh_runs()
 
     def refresh_runs(self) -> None:
-        chosen = self.job.currentData()
+        chosen = self.job.currentData() if self.job_picked else None
         self.job.blockSignals(True)
         self.job.clear()
         for summary in list_runs(self.runs_dir):
@@ -168,10 +173,12 @@ class Image2ImagePage(QWidget):
     def choose_run(self, path: str | Path) -> bool:
         index = self.job.findData(str(path))
         if index >= 0:
+            self.job_picked = True
             self.job.setCurrentIndex(index)
         return index >= 0
 
     def choose_style_job(self) -> None:
+        self.job_picked = True
         self.job.setCurrentIndex(self.job.findData(STYLE_DATA))
 
     @property
@@ -255,7 +262,8 @@ class Image2ImagePage(QWidget):
         self.say("error", f"{what.get(name, 'Failed')}: {message}")
 
     def say(self, level: str, text: str) -> None:
-        self.message.setText(text)
+        self.last_message = text
+        self.apply_note.setText(text if not self.style_mode else "")
         self.notice.emit(level, text)
 
     def _set_output(self, pixels) -> None:
@@ -295,7 +303,7 @@ class Image2ImagePage(QWidget):
     def _style_started(self, report) -> None:
         self.network_title = report.network_title
         self.style_content = report.content
-        self.style_controls.network_label.setText(f"Feature network: {report.network_title}")
+        self.style_controls.network_label.setText(f"In use: {report.network_title}")
         self.view.set_labels("Content", "Result")
         self.view.set_pictures(report.content, report.content)
         self.say("info", f"Painting {report.width} x {report.height} in {report.steps} steps.")

@@ -11,11 +11,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -23,12 +24,13 @@ from studio.image2image.compare_view import to_qimage
 
 # The engine's choices (models.style.networks.CHOICES), with what each means to a person.
 NETWORKS = (
-    ("auto", "Automatic (ImageNet VGG if on this machine, else random)"),
-    ("random", "Random multi-scale network (offline)"),
-    ("vgg16", "VGG-16, ImageNet weights"),
-    ("vgg19", "VGG-19, ImageNet weights"),
-)
-THUMBNAIL = 72
+    ("auto", "Automatic", "ImageNet VGG weights if they are on this machine, else the random "
+     "network"),
+    ("random", "Random (offline)", "A random multi-scale network: needs no download"),
+    ("vgg16", "VGG-16 (ImageNet)", "VGG-16 with ImageNet weights (cached, chosen or downloaded)"),
+    ("vgg19", "VGG-19 (ImageNet)", "VGG-19 with ImageNet weights (cached, chosen or downloaded)"),
+)  # fmt: skip
+THUMBNAIL = 52
 
 
 class StyleControls(QWidget):
@@ -41,12 +43,12 @@ class StyleControls(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.weights_file: str | None = None
-        self.style_thumbnail = QLabel("No style picture")
+        self.style_thumbnail = QLabel("No style yet")
         self.style_thumbnail.setFixedSize(THUMBNAIL * 2, THUMBNAIL)
         self.style_thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.style_thumbnail.setFrameShape(QLabel.Shape.StyledPanel)
         self.style_thumbnail.setToolTip("The picture whose style is taken (drop one here)")
-        self.style_button = QPushButton("Style picture...")
+        self.style_button = QPushButton("Style...")
         self.style_button.setToolTip("Open the picture whose style is taken, e.g. a painting")
         self.strength = QDoubleSpinBox()
         self.strength.setRange(0.0, 1000.0)
@@ -64,8 +66,9 @@ class StyleControls(QWidget):
         self.steps.setValue(200)
         self.steps.setToolTip("Iterations; the losses show when more stop helping")
         self.network = QComboBox()
-        for key, title in NETWORKS:
+        for index, (key, title, tip) in enumerate(NETWORKS):
             self.network.addItem(title, key)
+            self.network.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         self.network.setToolTip("The network whose features describe content and style")
         self.weights_button = QPushButton("Weights file...")
         self.weights_button.setToolTip("Use a VGG weights file (.pth or .safetensors) of yours")
@@ -77,32 +80,37 @@ class StyleControls(QWidget):
         self.start_button.setToolTip("Paint the input picture in the style picture's style")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
-        self.network_label = QLabel()
+        self.network_label = QLabel("Network in use: shown when a job starts")
+        self.network_label.setToolTip("The feature network whose Gram matrices are matched")
+        # A long network name wraps in the room there is instead of widening the page.
         self.network_label.setWordWrap(True)
+        self.network_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        grid = QGridLayout()
-        grid.addWidget(QLabel("Strength"), 0, 0)
-        grid.addWidget(self.strength, 0, 1)
-        grid.addWidget(QLabel("Size"), 0, 2)
-        grid.addWidget(self.size, 0, 3)
-        grid.addWidget(QLabel("Steps"), 0, 4)
-        grid.addWidget(self.steps, 0, 5)
-        grid.addWidget(QLabel("Network"), 1, 0)
-        grid.addWidget(self.network, 1, 1, 1, 3)
-        grid.addWidget(self.weights_button, 1, 4)
-        grid.addWidget(self.download, 1, 5)
-        buttons = QHBoxLayout()
+        first = QHBoxLayout()
+        for label, field in (("Strength", self.strength), ("Size", self.size),
+                             ("Steps", self.steps)):  # fmt: skip
+            first.addWidget(QLabel(label))
+            first.addWidget(field)
+        first.addSpacing(12)
         for button in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button)
-        buttons.addWidget(self.network_label, 1)
-        grid.addLayout(buttons, 2, 0, 1, 6)
+            first.addWidget(button)
+        first.addStretch(1)
+        second = QHBoxLayout()
+        second.addWidget(QLabel("Network"))
+        for field in (self.network, self.weights_button, self.download):
+            second.addWidget(field)
+        second.addWidget(self.network_label, 1)
+        rows = QVBoxLayout()
+        rows.addLayout(first)
+        rows.addLayout(second)
+        picked = QVBoxLayout()
+        picked.setSpacing(2)
+        picked.addWidget(self.style_thumbnail)
+        picked.addWidget(self.style_button)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        picked = QGridLayout()
-        picked.addWidget(self.style_thumbnail, 0, 0)
-        picked.addWidget(self.style_button, 1, 0)
         row.addLayout(picked)
-        row.addLayout(grid, 1)
+        row.addLayout(rows, 1)
 
         self.style_button.clicked.connect(self.style_file_requested)
         self.weights_button.clicked.connect(self._ask_weights)

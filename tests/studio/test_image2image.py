@@ -137,7 +137,7 @@ def test_a_style_job_runs_from_the_page_and_plots_its_losses(qtbot, page, tmp_pa
     assert page.chart.points() == 6
     assert len(page.chart.values["style"]) == 6 and page.chart.values["style"][-1] > 0
     assert "random multi-scale network" in controls.network_label.text()
-    assert "completed after 6 steps" in page.message.text()
+    assert "completed after 6 steps" in page.last_message
     assert page.output is not None and page.output.shape == (24, 32, 3)
     assert page.view.after is not None and page.save_button.isEnabled()
     assert controls.start_button.isEnabled() and not controls.stop_button.isEnabled()
@@ -161,7 +161,7 @@ def test_pause_holds_and_stop_ends_a_style_job(qtbot, page, tmp_path):
     qtbot.waitUntil(lambda: page.chart.points() > held, timeout=WAIT_MS)
     qtbot.mouseClick(controls.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.runner.busy, timeout=WAIT_MS)
-    assert "stopped" in page.message.text()
+    assert "stopped" in page.last_message
     assert page.output is not None and controls.start_button.isEnabled()
 
 
@@ -176,7 +176,13 @@ def image_to_image_kind(catalog) -> str:
 def test_an_upscaler_run_is_applied_beside_bicubic_and_saved(qtbot, page, tmp_path, catalog):
     run_dir = quick_run(page.runs_dir, image_to_image_kind(catalog),
                         {"batch_size": 8, "width": 8, "factor": 2})  # fmt: skip
+    assert page.style_mode  # nothing else to offer before the run existed
     page.refresh_runs()
+    # Nobody had picked a job: the new run is offered first; a picked job survives a listing.
+    assert page.job.currentData() == str(run_dir) and not page.style_mode
+    page.choose_style_job()
+    page.refresh_runs()
+    assert page.style_mode
     assert page.choose_run(run_dir) and not page.style_mode
     assert page.controls.currentIndex() == 0 and page.side.currentWidget() is page.bicubic_view
     path, _ = picture(tmp_path, "small.png")
@@ -188,10 +194,10 @@ def test_an_upscaler_run_is_applied_beside_bicubic_and_saved(qtbot, page, tmp_pa
     bicubic = page.bicubic_view.after
     assert (bicubic.width(), bicubic.height()) == (80, 64)
     assert page.view.before is not None and page.view.frame_size() == (80, 64)
-    assert "Enlarged 2 times" in page.message.text()
+    assert "Enlarged 2 times" in page.last_message
     target = tmp_path / "saved" / "big.png"
     page.save_to(target)
-    qtbot.waitUntil(lambda: "Saved big.png" in page.message.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Saved big.png" in page.last_message, timeout=WAIT_MS)
     assert np.array_equal(np.array(Image.open(target)), page.output)
 
 
@@ -203,8 +209,8 @@ def test_a_broken_picture_is_one_line_and_nothing_else_changes(qtbot, page, tmp_
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture")
     page.open_input(broken)
-    qtbot.waitUntil(lambda: page.message.text().startswith("Cannot open"), timeout=WAIT_MS)
-    assert "\n" not in page.message.text() and page.input_pixels is shown
+    qtbot.waitUntil(lambda: page.last_message.startswith("Cannot open"), timeout=WAIT_MS)
+    assert "\n" not in page.last_message and page.input_pixels is shown
 
 
 def test_the_window_has_the_page_and_closes_its_workers(qtbot, window):

@@ -41,6 +41,7 @@ def child_arguments(args: argparse.Namespace, runs_dir: Path) -> list[str]:
 def launch(args: argparse.Namespace, runs_dir: Path) -> int:
     """Start `args.nproc` training processes on this computer through torchrun's elastic
     agent (PyTorch's own launcher), and wait for them."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -60,6 +61,11 @@ def launch(args: argparse.Namespace, runs_dir: Path) -> int:
               f"code {failure.exitcode}); the run's last checkpoint is kept",
               file=sys.stderr)  # fmt: skip
         return 1
+    except SignalException:
+        # Ctrl-C reached the processes too: they stopped after the same step, with a
+        # checkpoint, before the agent returned.
+        print("training stopped", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -138,11 +138,11 @@ def test_a_failing_process_ends_the_run_with_its_last_checkpoint_kept(tmp_path):
 
 
 def test_ctrl_c_stops_every_process_with_a_checkpoint(tmp_path):
+    """Through `image-studio train --nproc 2`, which starts torchrun's agent itself."""
     dataset = small_digits(tmp_path / "digits.npz")
     runs = tmp_path / "runs"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-               "--standalone", "-m", "studio", "--runs-dir", str(runs), "train", "--dataset",
-               dataset, "--epochs", "200", *TINY_CNN]  # fmt: skip
+    command = [sys.executable, "-m", "studio", "--runs-dir", str(runs), "train", "--nproc", "2",
+               "--dataset", dataset, "--epochs", "200", *TINY_CNN]  # fmt: skip
     process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
                                start_new_session=True)  # fmt: skip
@@ -153,6 +153,8 @@ def test_ctrl_c_stops_every_process_with_a_checkpoint(tmp_path):
             time.sleep(0.2)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate()
+        assert process.returncode == 130, stderr[-3000:]
+        assert "Traceback" not in stderr
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

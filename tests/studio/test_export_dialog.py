@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import tqdm
 from studio_helpers import WAIT_MS
 
 from studio.runs.export_dialog import ExportDialog
@@ -22,7 +23,12 @@ def cnn_run(tmp_path_factory) -> Path:
     request = TrainRequest("cnn", "mnist-5k", {"batch_size": 64, "width": 8}, epochs=1,
                            sample_every=50, runs_dir=root)  # fmt: skip
     seen = list(Trainer(request).run())
-    return Path(next(r for r in seen if isinstance(r, reports.Started)).run_dir)
+    # torch's ONNX exporter shows progress with tqdm, whose monitor thread lives on after an
+    # export (a daemon of tqdm's, not a worker of the studio's): none is started in the tests.
+    previous = tqdm.tqdm.monitor_interval
+    tqdm.tqdm.monitor_interval = 0
+    yield Path(next(r for r in seen if isinstance(r, reports.Started)).run_dir)
+    tqdm.tqdm.monitor_interval = previous
 
 
 def test_export_runs_off_the_gui_thread_and_shows_the_check(qtbot, cnn_run, tmp_path):

@@ -50,6 +50,10 @@ class ExportJob(QObject):
             from models.deploy.export import export_run
 
             result = export_run(run, fmt, output, quantize=quantize, say=self.said.emit)
+        except ImportError as exc:  # the optional packages are not installed
+            self.finished.emit("", f"exporting needs the {exc.name or 'onnx'} package, which is "
+                               "not installed: pip install 'image-studio[serve]'")  # fmt: skip
+            return
         except Exception as exc:  # every failure is one line in the dialog, never a crash
             self.finished.emit("", " ".join(str(exc).split()) or type(exc).__name__)
             return

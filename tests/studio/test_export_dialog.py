@@ -85,3 +85,22 @@ def test_the_runs_panel_opens_the_dialog_for_the_selected_run(qtbot, cnn_run):
     assert panel.dialog.run_path == str(cnn_run)
     panel.dialog.close()
     panel.shutdown()
+
+
+def test_without_the_optional_packages_the_dialog_names_the_extra(qtbot, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_deploy(name, *args, **kwargs):
+        if name == "models.deploy.export":
+            raise ModuleNotFoundError("No module named 'onnx'", name="onnx")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_deploy)
+    dialog = ExportDialog(None, str(tmp_path / "some-run"))
+    qtbot.addWidget(dialog)
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(dialog.summary or dialog.error), timeout=WAIT_MS)
+    dialog.wait()
+    assert "pip install 'image-studio[serve]'" in dialog.error

@@ -233,3 +233,11 @@ def test_a_resumed_model_steps_exactly_as_the_uninterrupted_one():
         resumed.train_step(batch)
     for name, value in first.weights().items():
         assert torch.equal(value, resumed.weights()[name]), name
+
+
+def test_an_upscaler_opened_to_enlarge_makes_no_optimizer():
+    # A process's first Adam imports torch's compiler, seconds that `apply` need not spend.
+    model = tiny_model(1)
+    model.apply(torch.rand(1, 1, 8, 8))
+    assert model._optimizer is None
+    assert isinstance(model.optimizers()["adam"], torch.optim.Adam)

@@ -73,6 +73,7 @@ class LatentExplorer(QWidget):
         self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
         self.routes: dict[str, Route] = {}  # the worker's key of each job asked -> its route
         self.stopping: set[str] = set()  # jobs a person pressed Cancel for
+        self.said_stopped = False  # "Stopped" is on the page until the next job shows work
 
         self.chooser = QComboBox()
         self.chooser.setToolTip("The run whose latent space is explored")
@@ -272,7 +273,14 @@ class LatentExplorer(QWidget):
                     tool.set_analysis(value)
             self.analysis_ready.emit(value)
         elif isinstance(route, ToolJob) and route.tool in self.tools:
+            self._take_back_stopped()
             self.tools[route.tool].on_result(route.job, value)
+
+    def _take_back_stopped(self) -> None:
+        """Work goes on again: a "Stopped" said about an earlier job is no longer news."""
+        if self.said_stopped:
+            self.said_stopped = False
+            self.say("")
 
     def _opened(self, info: dict[str, Any]) -> None:
         self.info = info
@@ -307,6 +315,7 @@ class LatentExplorer(QWidget):
             self.notify(message, "error")
 
     def _progress(self, key: str, done: int, total: int) -> None:
+        self._take_back_stopped()
         route = self.routes.get(key)
         if isinstance(route, ToolJob):
             what = self.titles.get(route.tool, route.tool)
@@ -318,6 +327,7 @@ class LatentExplorer(QWidget):
         """A job stopped by a cancel (or a generator job that finished)."""
         if cancelled and key in self.stopping:  # not a job dropped for another run
             self.say("Stopped before it finished.", "info")
+            self.said_stopped = True
         self.stopping.discard(key)
         self.progress.finish(key)
         route = self.routes.get(key)
@@ -330,6 +340,7 @@ class LatentExplorer(QWidget):
         self.notice.emit("info" if message.startswith("Saved") else level, message)
 
     def say(self, message: str, level: str = "warning") -> None:
+        self.said_stopped = False  # only a "Stopped" still on show is taken back later
         colour = notice_colour(level)
         style = f" style='color:{colour}'" if colour and not message.startswith("Saved") else ""
         self.message.setText(f"<span{style}>{html.escape(message)}</span>" if message else "")

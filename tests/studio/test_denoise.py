@@ -194,6 +194,9 @@ def test_a_long_denoising_shows_progress_and_cancels(qtbot, explorer, many_pass_
     assert seen[-1][1] < 1000  # stopped before the end
     assert tool.trajectory is first  # the cancelled run shows nothing half done
     assert "Stopped" in explorer.message.text()
+    tool.settings.steps.setValue(3)  # the next sample takes the word back
+    qtbot.waitUntil(lambda: len(tool.trajectory.timesteps) == 3, timeout=WAIT_MS)
+    assert "Stopped" not in explorer.message.text()
 
     # Another run opened meanwhile stops the long job too, without a word about stopping.
     tool.settings.steps.setValue(999)

@@ -221,3 +221,30 @@ def test_the_window_has_the_page_and_closes_its_workers(qtbot, window):
     assert window.pages.currentWidget() is page
     assert page.catalog is window.train_panel.catalog  # the role's runs come from the catalog
     assert page.job.currentText() == STYLE_JOB  # no runs yet: only the style job is offered
+
+
+def drop(widget, paths) -> None:
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    # As a real drag: the page must accept the drag's entry before Qt hands it the drop.
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(widget, event)
+
+
+def test_a_photo_and_a_painting_dropped_together_set_up_the_style_job(qtbot, page, tmp_path):
+    photo, photo_pixels = picture(tmp_path, "photo.png", seed=3)
+    painting, painting_pixels = picture(tmp_path, "painting.png", size=(24, 24), seed=4)
+    drop(page, [photo, painting])
+    qtbot.waitUntil(lambda: page.input_pixels is not None and page.style_pixels is not None,
+                    timeout=WAIT_MS)  # fmt: skip
+    assert np.array_equal(page.input_pixels, photo_pixels)
+    assert np.array_equal(page.style_pixels, painting_pixels)
+    assert page.style_mode and page.input_label.text().startswith("photo.png")

@@ -38,9 +38,13 @@ LOSS = Unit("loss", "loss", stretch=4, log_scale=True)
 PERCENT = Unit("percent", "accuracy (%)", scale=100.0, stretch=3)
 RATE = Unit("rate", "rate", stretch=2)  # short: its plot is the lowest; the legend says more
 QUALITY = Unit("quality", "quality", stretch=3, log_scale=True)
+# An upscaler's fidelity to the originals: PSNR and its gain over bicubic in decibels (the gain
+# may be below 0, so never on a log axis), SSIM between 0 and 1.
+DECIBELS = Unit("decibels", "dB (higher is better)", stretch=3)
+SSIM = Unit("ssim", "SSIM (higher is better)", stretch=2, y_limits=(-0.02, 1.02))
 # Precision and recall; a run measured at 0 % would otherwise be zoomed to a flat line at 0.
 COVERAGE = Unit("coverage", "%", scale=100.0, stretch=2, y_limits=(-2.0, 102.0))
-UNITS = (LOSS, QUALITY, COVERAGE, PERCENT, RATE)  # top to bottom
+UNITS = (LOSS, QUALITY, DECIBELS, SSIM, COVERAGE, PERCENT, RATE)  # top to bottom
 
 # The quality monitor's figures (metrics.jsonl records of their own, models/analysis/quality/)
 # that are drawn as curves, with the plot each goes on and its colour; the others (KID, the
@@ -53,7 +57,9 @@ FID_AXIS = "FID"  # the legend above says which way is better: an axis label has
 # Words in a metric's name that say its unit (matched against the name's "_"-separated parts).
 SHARE_WORDS = {"accuracy", "acc", "precision", "recall", "real", "fake"}  # 0..1, shown in %
 RATE_WORDS = {"lr"}
-QUALITY_WORDS = {"fid", "kid", "psnr", "ssim", "inception"}
+DECIBEL_WORDS = {"psnr", "db"}
+SSIM_WORDS = {"ssim"}
+QUALITY_WORDS = {"fid", "kid", "inception"}
 
 
 def base_name(metric: str) -> str:
@@ -67,6 +73,10 @@ def unit_of(metric: str) -> Unit:
         return RATE
     if words & SHARE_WORDS:
         return PERCENT
+    if words & DECIBEL_WORDS:
+        return DECIBELS
+    if words & SSIM_WORDS:
+        return SSIM
     if words & QUALITY_WORDS:
         return QUALITY
     return LOSS  # what most reported values are

@@ -78,7 +78,7 @@ class Image2ImagePage(QWidget):
         self.apply_button = QPushButton("Apply run")
         self.apply_button.setToolTip("Run the chosen run on the picture")
         self.apply_note = QLabel()
-        self.apply_note.setWordWrap(True)
+        self.apply_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         apply_row = QWidget()
         row = QHBoxLayout(apply_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -188,6 +188,12 @@ class Image2ImagePage(QWidget):
     def _job_chosen(self) -> None:
         style = self.style_mode
         self.controls.setCurrentIndex(1 if style else 0)
+        # The stack is as tall as its shown page only, not its tallest one.
+        for index in range(self.controls.count()):
+            shown = index == self.controls.currentIndex()
+            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
+            self.controls.widget(index).setSizePolicy(policy, policy)
+        self.controls.adjustSize()
         self.side.setCurrentIndex(1 if style else 0)
         has_runs = self.job.count() > 1
         self.apply_button.setEnabled(not style and has_runs)
@@ -303,7 +309,9 @@ class Image2ImagePage(QWidget):
     def _style_started(self, report) -> None:
         self.network_title = report.network_title
         self.style_content = report.content
-        self.style_controls.network_label.setText(f"In use: {report.network_title}")
+        label = self.style_controls.network_label
+        label.setText(f"In use: {report.network_title}")
+        label.setToolTip(f"The feature network in use: {report.network_title}")
         self.view.set_labels("Content", "Result")
         self.view.set_pictures(report.content, report.content)
         self.say("info", f"Painting {report.width} x {report.height} in {report.steps} steps.")

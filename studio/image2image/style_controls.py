@@ -82,8 +82,9 @@ class StyleControls(QWidget):
         self.stop_button = QPushButton("Stop")
         self.network_label = QLabel("Network in use: shown when a job starts")
         self.network_label.setToolTip("The feature network whose Gram matrices are matched")
-        # A long network name wraps in the room there is instead of widening the page.
-        self.network_label.setWordWrap(True)
+        # A long network name is cut (its tooltip holds it all) instead of widening the page;
+        # no word wrap, which would make the page's height depend on its width and, in the
+        # window's scroll area, taller than the window.
         self.network_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         first = QHBoxLayout()

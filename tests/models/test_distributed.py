@@ -166,3 +166,43 @@ def test_ctrl_c_stops_every_process_with_a_checkpoint(tmp_path):
     assert weights_step(run) == status["step"]  # the checkpoint of the step all stopped at
     assert [r["step"] for r in train_records(run)] == list(range(1, status["step"] + 1))
     assert run.state_path.exists()
+
+
+@pytest.fixture
+def process_group():
+    """A one-process gloo group, enough for DistributedDataParallel to wrap networks."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+
+def test_a_kind_trains_through_ddp_and_saves_plain_weights(process_group):
+    from torch import nn
+
+    from models.kinds.base import DataInfo
+    from models.kinds.hyperparameters import apply_overrides
+    from models.kinds.vae import VAE
+    from models.training.distributed import SharedNetwork, share_networks
+
+    settings = apply_overrides(VAE.config_class, {"width": 4, "hidden": 16})
+    model = VAE(settings, DataInfo((1, 28, 28)), torch.device("cpu"))
+    plain = model.networks()
+    before = set(model.weights())
+    restore = share_networks(model, World(rank=0, size=2))
+    assert isinstance(model.net, SharedNetwork)
+    assert model.networks() == plain and set(model.weights()) == before  # no "module."
+    # The VAE trains through net.encode and net.decode_logits, not forward: both must go
+    # through DDP's forward (which averages the gradients) while gradients are recorded.
+    through = []
+    model.net.module.register_forward_hook(lambda *_: through.append(1))
+    images = torch.rand(4, *model.image_shape)
+    model.net.encode(images)
+    assert through == [1]
+    with torch.no_grad():
+        model.net.encode(images)  # sampling and evaluation call the network directly
+    assert through == [1]
+    assert "forward" not in vars(model.net.module)  # the method borrowed is given back
+    restore()
+    assert isinstance(model.net, nn.Module) and not isinstance(model.net, SharedNetwork)

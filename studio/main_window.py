@@ -217,7 +217,9 @@ class MainWindow(QMainWindow):
             lambda: self.classify_panel.set_listed_runs(self.runs_panel.summaries)
         )
         self.runs_panel.listed.connect(self.latent_explorer.refresh)
-        self.runs_panel.listed.connect(self.image_page.refresh_runs)
+        self.runs_panel.listed.connect(
+            lambda: self.image_page.set_listed_runs(self.runs_panel.summaries)
+        )
         self.runs_panel.listed.connect(lambda: self.speeds.read(self.runs_panel.runs_dir))
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)

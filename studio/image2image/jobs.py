@@ -28,6 +28,12 @@ def load_job(_context, path: str) -> dict[str, Any]:
     return {"path": path, "pixels": pixels}
 
 
+def list_job(_context, runs_dir: str) -> list:
+    from models.runs.folder import list_runs
+
+    return list_runs(Path(runs_dir))
+
+
 def save_job(_context, path: str, pixels) -> str:
     from models.style.pictures import save_picture
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from models.kinds.description import IMAGE_TO_IMAGE
-from models.runs.folder import list_runs
 from studio.image2image import jobs
 from studio.image2image.compare_view import BeforeAfterView, ZoomPan
 from studio.image2image.loss_chart import StyleLossChart
@@ -61,6 +60,7 @@ class Image2ImagePage(QWidget):
         self.network_title = ""
         self.style_content = None  # the content as the style job sized it
         self.job_picked = False  # a person chose the job: a new listing keeps it
+        self.listed: list = []  # the runs folder's RunSummary rows, newest first
 
         self.open_button = QPushButton("Open picture...")
         self.open_button.setToolTip("The picture to enlarge or to paint (or drop one on the page)")
@@ -145,22 +145,31 @@ class Image2ImagePage(QWidget):
         self.runner.finished.connect(self._style_finished)
         self.runner.failed.connect(lambda message: self.say("error", message))
         self.runner.busy_changed.connect(lambda busy: controls.set_running(busy))
-        self.refresh_runs()
+        self._fill_jobs()
 
     # --- runs ------------------------------------------------------------------------------
     def set_catalog(self, catalog) -> None:
         self.catalog = catalog
-        self.refresh_runs()
+        self._fill_jobs()
 
     def set_runs_dir(self, path: str | Path) -> None:
         self.runs_dir = Path(path)
         self.refresh_runs()
 
     def refresh_runs(self) -> None:
+        """List the runs folder again, off the GUI thread."""
+        self.tasks.submit("list-runs", jobs.list_job, str(self.runs_dir))
+
+    def set_listed_runs(self, summaries) -> None:
+        """The run history (RunSummary rows), read off the GUI thread by whoever listed it."""
+        self.listed = list(summaries)
+        self._fill_jobs()
+
+    def _fill_jobs(self) -> None:
         chosen = self.job.currentData() if self.job_picked else None
         self.job.blockSignals(True)
         self.job.clear()
-        for summary in list_runs(self.runs_dir):
+        for summary in self.listed:
             if applies(self.catalog, summary.kind):
                 title = self.catalog.kinds[summary.kind].title
                 self.job.addItem(f"{summary.name}  ({title})", str(summary.path))
@@ -259,12 +268,15 @@ class Image2ImagePage(QWidget):
             self.bicubic_view.set_pictures(None, value["bicubic"])
             height, width = value["output"].shape[:2]
             self.say("info", f"Enlarged {value['factor']} times to {width} x {height}.")
+        elif name == "list-runs":
+            self.set_listed_runs(value)
         elif name == "save":
             self.say("info", f"Saved {Path(value).name}.")
 
     def _failed(self, name: str, message: str) -> None:
         what = {"load-input": "Cannot open the picture", "load-style": "Cannot open the style "
-                "picture", "apply": "Cannot apply the run", "save": "Cannot save"}  # fmt: skip
+                "picture", "apply": "Cannot apply the run", "save": "Cannot save",
+                "list-runs": "Cannot list the runs"}  # fmt: skip
         self.say("error", f"{what.get(name, 'Failed')}: {message}")
 
     def say(self, level: str, text: str) -> None:

@@ -178,10 +178,11 @@ def test_an_upscaler_run_is_applied_beside_bicubic_and_saved(qtbot, page, tmp_pa
                         {"batch_size": 8, "width": 8, "factor": 2})  # fmt: skip
     assert page.style_mode  # nothing else to offer before the run existed
     page.refresh_runs()
+    qtbot.waitUntil(lambda: page.job.count() == 2, timeout=WAIT_MS)
     # Nobody had picked a job: the new run is offered first; a picked job survives a listing.
     assert page.job.currentData() == str(run_dir) and not page.style_mode
     page.choose_style_job()
-    page.refresh_runs()
+    page.set_listed_runs(page.listed)
     assert page.style_mode
     assert page.choose_run(run_dir) and not page.style_mode
     assert page.controls.currentIndex() == 0 and page.side.currentWidget() is page.bicubic_view

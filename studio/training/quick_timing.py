@@ -26,6 +26,7 @@ def time_steps(request: dict[str, Any], steps: int = TIMED_STEPS) -> PastSpeed:
     with tempfile.TemporaryDirectory(prefix="image-studio-timing-") as folder:
         plan = {**request, "epochs": 1, "runs_dir": Path(folder), "fork_from": None}
         plan["sample_every"] = 10**9  # grids would be timed too, and make no sense here
+        plan["quality_every"] = "off"  # so would quality measurements, and their reference
         trainer = Trainer(TrainRequest(**plan))
         per_epoch, device, first, pace = 0, "", None, None
         for report in trainer.run():

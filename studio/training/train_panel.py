@@ -24,6 +24,7 @@ from models.training.eta import PastSpeed
 from studio.training.dataset_chooser import DatasetChooser, dropped_folder
 from studio.training.estimate import DurationEstimate
 from studio.training.form_fields import INT_LIMIT, field_widget
+from studio.training.quality_interval import QualityInterval, measures_quality
 
 DEFAULT_SEED, DEFAULT_SAMPLE_EVERY = 0, 100
 
@@ -62,13 +63,14 @@ class TrainPanel(QWidget):
         self.sample_every.setRange(1, 1_000_000)
         self.sample_every.setValue(DEFAULT_SAMPLE_EVERY)
         self.sample_every.setToolTip("Save a sample grid every this many training steps")
+        self.quality_every = QualityInterval()
         self.summary = QLabel("Loading the engine…")
         self.summary.setWordWrap(True)
         self.estimate = DurationEstimate()
         self.estimate.setToolTip("Measured from earlier runs of this kind in the runs folder")
         self.reset_button = QPushButton("Reset to defaults")
         self.reset_button.setToolTip(
-            "The model's default settings, epochs, seed and grid interval (dataset and device stay)"
+            "Model defaults, epochs, seed, grid and quality intervals (dataset and device stay)"
         )
         self.fork_label = QLabel()
         self.fork_label.setWordWrap(True)
@@ -98,6 +100,7 @@ class TrainPanel(QWidget):
         settings.addRow("Epochs", self.epochs)
         settings.addRow("Seed", self.seed)
         settings.addRow("Grid every", self.sample_every)
+        settings.addRow("Quality", self.quality_every)
         # A bar of its own: the window keeps it in view below the form when the form scrolls,
         # with what a person reads before pressing Train (how long, what is forked).
         self.button_bar = QWidget()
@@ -163,6 +166,7 @@ class TrainPanel(QWidget):
         self._select(self.device, self.remembered.get("device", "auto"))
         self.seed.setValue(int(self.remembered.get("seed", DEFAULT_SEED)))
         self.sample_every.setValue(int(self.remembered.get("sample_every", DEFAULT_SAMPLE_EVERY)))
+        self.quality_every.set_text(self.remembered.get("quality_every"))
         kind = self.remembered.get("kind", catalog.default_kind)
         self.kind.blockSignals(True)
         self._select(self.kind, kind if kind in catalog.kinds else catalog.default_kind)
@@ -178,6 +182,7 @@ class TrainPanel(QWidget):
         self.epochs.setValue(info.default_epochs)
         self.seed.setValue(DEFAULT_SEED)
         self.sample_every.setValue(DEFAULT_SAMPLE_EVERY)
+        self.quality_every.set_text(None)
 
     def _select(self, combo: QComboBox, data: Any) -> None:
         index = combo.findData(data)
@@ -213,6 +218,7 @@ class TrainPanel(QWidget):
         self.advanced.setVisible(self.advanced_form.rowCount() > 0)
         # Only kinds that draw image grids as they train have grids to save.
         self.settings_form.setRowVisible(self.sample_every, info.draws_images)
+        self.settings_form.setRowVisible(self.quality_every, measures_quality(info))
         self._update_estimate()
 
     # --- how long it will take ----------------------------------------------------------
@@ -262,6 +268,7 @@ class TrainPanel(QWidget):
             "seed": self.seed.value(),
             "device": self.device.currentData(),
             "sample_every": self.sample_every.value(),
+            "quality_every": self.quality_every.text(),
             "fork_from": Path(self.fork_path) if self.fork_path else None,
         }
 
@@ -296,6 +303,7 @@ class TrainPanel(QWidget):
         training = config.get("training", {})
         self.seed.setValue(int(training.get("seed", self.seed.value())))
         self.sample_every.setValue(int(training.get("sample_every", self.sample_every.value())))
+        self.quality_every.set_text(training.get("quality_every"))
         self.fork_path = str(path)
         # The weights only fit a model of the same kind, so the kind is fixed while forking.
         self.kind.setEnabled(False)
@@ -341,6 +349,7 @@ class TrainPanel(QWidget):
                          (self.sample_every, "sample_every")):  # fmt: skip
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 box.setValue(int(training[key]))
+        self.quality_every.set_text(training.get("quality_every"))
 
     # --- buttons ------------------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:

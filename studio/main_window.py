@@ -216,7 +216,10 @@ class MainWindow(QMainWindow):
         self.runs_panel.listed.connect(
             lambda: self.classify_panel.set_listed_runs(self.runs_panel.summaries)
         )
-        self.runs_panel.listed.connect(self.latent_explorer.refresh)
+        self.runs_panel.listed.connect(
+            lambda: self.latent_explorer.set_listed_runs(self.runs_panel.summaries)
+        )
+        self.latent_explorer.refresh_button.clicked.connect(self.runs_panel.refresh)
         self.runs_panel.listed.connect(
             lambda: self.image_page.set_listed_runs(self.runs_panel.summaries)
         )
@@ -338,7 +341,7 @@ class MainWindow(QMainWindow):
             return
         if opened.live:
             return  # _started shows a run training here from its live reports
-        self.latent_explorer.show_run(opened.path)
+        self.latent_explorer.show_run(opened.path, kind=opened.kind)
         self.loss_plot.remove_series(opened.name)  # reloaded from the start of its metrics
         self.loss_plot.show_run(opened.name, opened.steps_per_epoch)
         self.samples_view.show_run(opened.path)

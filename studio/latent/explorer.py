@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from models.kinds.description import LATENT_SPACE
-from models.runs.folder import Run, RunError, list_runs
 from studio.denoise.compare import CompareTool
 from studio.denoise.view import DenoiseTool
 from studio.latent import jobs as latent_jobs
@@ -70,7 +69,8 @@ class LatentExplorer(QWidget):
         self.analysis: dict[str, Any] | None = None
         self.gallery: dict[str, Any] | None = None
         self.catalog = None
-        self.kinds: dict[str, str] = {}  # run folder -> kind, from the last listing
+        self.kinds: dict[str, str] = {}  # run folder -> kind, from the listing or the window
+        self.listed: list = []  # RunSummary rows of the runs folder, read off the GUI thread
         self.routes: dict[str, Route] = {}  # the worker's key of each job asked -> its route
         self.stopping: set[str] = set()  # jobs a person pressed Cancel for
         self.said_stopped = False  # "Stopped" is on the page until the next job shows work
@@ -154,23 +154,25 @@ class LatentExplorer(QWidget):
             self.show_run(self.wanted)  # a run chosen before the catalog came: choose again
 
     def _explorable(self, path: str) -> bool:
-        if self.catalog is None:
-            return True  # not known yet: the worker refuses it with a reason if it must
         kind = self.kinds.get(path)
-        if kind is None:
-            try:
-                kind = Run(Path(path)).kind
-            except (RunError, KeyError, OSError, TypeError, ValueError):
-                return False
+        if self.catalog is None or kind is None:
+            # Not known (yet): the worker refuses it with the one-line reason if it must.
+            return True
         info = self.catalog.kinds.get(kind)
         return info is not None and info.has(LATENT_SPACE)
+
+    def set_listed_runs(self, listed) -> None:
+        """The run history (RunSummary rows) the runs panel read off the GUI thread: this
+        page reads no run folder on the GUI thread to fill its chooser."""
+        self.listed = list(listed)
+        self.refresh()
 
     def refresh(self) -> None:
         """List the runs that have a latent space (every run until the catalog is known)."""
         self.chooser.blockSignals(True)
         self.chooser.clear()
-        summaries = list_runs(self.runs_dir)
-        self.kinds = {str(s.path): s.kind for s in summaries}
+        summaries = self.listed
+        self.kinds.update({str(s.path): s.kind for s in summaries})
         for summary in summaries:
             if self._explorable(str(summary.path)):
                 self.chooser.addItem(f"{summary.name}  ({summary.kind})", str(summary.path))
@@ -200,11 +202,14 @@ class LatentExplorer(QWidget):
     def _chosen(self, index: int) -> None:
         self.show_run(self.chooser.itemData(index))
 
-    def show_run(self, path: str | Path | None, reload: bool = False) -> None:
+    def show_run(self, path: str | Path | None, reload: bool = False,
+                 kind: str | None = None) -> None:  # fmt: skip
         """Explore this run (loaded now if the page is on screen, else when it is shown). A run
         without a latent space (a classifier opened for its curves) leaves the page on the run
         it shows, or on the newest run it can explore: a refusal nobody asked for helps no one."""
         path = None if path is None else str(path)
+        if path is not None and kind is not None:
+            self.kinds[path] = kind  # as the window read it, off the GUI thread
         if path is not None and not self._explorable(path):
             keep = self.wanted if self.wanted and self._explorable(self.wanted) else None
             path = keep or (self.chooser.itemData(0) if self.chooser.count() else None)

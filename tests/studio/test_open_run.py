@@ -31,6 +31,7 @@ def reads_on_gui_thread(monkeypatch):
     monkeypatch.setattr(Run, "status", watch("status", Run.status))
     original_open = Run.open.__func__
     monkeypatch.setattr(Run, "open", classmethod(watch("open", original_open)))
+    monkeypatch.setattr(Run, "config", property(watch("config", Run.config.fget)))
     return seen
 
 
@@ -84,3 +85,18 @@ def test_a_damaged_run_is_reported_and_the_open_one_stays(window, qtbot, headles
     window.open_run(str(bad))
     qtbot.waitUntil(lambda: "config.json" in window.status.notice_label.text(), timeout=WAIT_MS)
     assert window.opened == str(good)
+
+
+def test_the_classify_page_chooses_from_the_history_read_off_the_gui_thread(
+    window, qtbot, headless_run, runs_dir, reads_on_gui_thread
+):
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    vae = shutil.copytree(headless_run, runs_dir / "vae-run")
+    reads_on_gui_thread.clear()
+    window.runs_panel.refresh()
+    window.runs_panel.settle()
+    open_run_and_wait(qtbot, window, vae)
+    panel = window.classify_panel
+    assert panel.classifier.itemText(0).endswith("(does not classify)")
+    assert panel.run_dir() is None  # offered, not chosen: a VAE does not classify
+    assert reads_on_gui_thread == []

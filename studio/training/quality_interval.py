@@ -37,6 +37,11 @@ class QualityInterval(QWidget):
         self.mode = QComboBox()
         for label, mode in MODES:
             self.mode.addItem(label, mode)
+        # The long "auto" item may be cut short rather than widen the Train panel.
+        self.mode.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.mode.setMinimumContentsLength(2)
         self.count = QSpinBox()
         self.count.setRange(1, 1_000_000)
         self.counts = {mode: first for mode, (first, _suffix) in COUNTS.items()}

@@ -123,3 +123,16 @@ def test_the_quick_timing_measures_no_quality(catalog, measured_steps):
     speed = time_steps(request, steps=3)
     assert speed.seconds_per_epoch > 0
     assert measured_steps == []
+
+
+def test_the_long_auto_item_does_not_widen_the_panel(qtbot, catalog):
+    """The window sizes the form to the panel's minimum width; the interval fits within it."""
+    widths = {}
+    for kind in catalog.kinds:
+        panel = TrainPanel()
+        qtbot.addWidget(panel)
+        panel.set_catalog(catalog, {"kind": kind})
+        panel.show()
+        widths[kind] = panel.minimumSizeHint().width()
+    without = max(w for k, w in widths.items() if not catalog.kinds[k].has(LATENT_SPACE))
+    assert max(widths.values()) <= without, widths

@@ -136,3 +136,17 @@ def test_the_long_auto_item_does_not_widen_the_panel(qtbot, catalog):
         widths[kind] = panel.minimumSizeHint().width()
     without = max(w for k, w in widths.items() if not catalog.kinds[k].has(LATENT_SPACE))
     assert max(widths.values()) <= without, widths
+
+
+def test_a_run_in_training_shows_its_interval_until_it_ends(qtbot, catalog):
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    kind = generating_kind(catalog)
+    panel.set_catalog(catalog, {"kind": kind})
+    choose(panel, "seconds", 20)
+    panel.set_busy(True)
+    panel.show_running({"kind": kind, "dataset": {"name": "mnist-5k"}, "hyperparameters": {},
+                        "training": {"epochs": 2, "quality_every": "off"}})  # fmt: skip
+    assert panel.quality_every.text() == "off"
+    panel.set_busy(False)
+    assert panel.quality_every.text() == "20s"

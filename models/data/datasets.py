@@ -206,13 +206,17 @@ def load_dataset(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     root: Path | None = None,
+    folder_side: int | None = None,
 ) -> ImageDataset:
-    """Load a dataset by name: a built-in name, `folder:PATH` or `npz:PATH`."""
+    """Load a dataset by name: a built-in name, `folder:PATH` or `npz:PATH`. `folder_side`
+    brings the photos of a folder to squares of that side (a kind's folder_image_side) instead
+    of 28x28 grey / 32x32 colour; the other datasets come as they are."""
     name = name.strip()
     if name.startswith("folder:"):
         from models.data.folder import load_folder
 
-        return load_folder(Path(name[len("folder:") :]).expanduser(), progress, should_stop)
+        folder = Path(name[len("folder:") :]).expanduser()
+        return load_folder(folder, progress, should_stop, side=folder_side)
     if name.startswith("npz:"):
         from models.data.npz import load_npz
 

@@ -74,6 +74,9 @@ class ImageModel(ABC):
     config_class: ClassVar[type]
     needs_labels: ClassVar[bool] = False
     default_epochs: ClassVar[int] = 10  # what a first run on mnist-5k should use
+    # The side a `folder:PATH` photo is brought to (short side, then square crops); None: the
+    # 28x28 grey / 32x32 colour the generative kinds are built for.
+    folder_image_side: ClassVar[int | None] = None
     primary_metric: ClassVar[Metric]
 
     def __init__(self, config: Any, data: DataInfo, device: torch.device) -> None:

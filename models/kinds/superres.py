@@ -83,6 +83,9 @@ class SuperResolution(ImageModel):
     default_epochs = 60
     primary_metric = Metric("psnr_gain_db", higher_is_better=True)
     preview_title = "Low-res / bicubic / model / original"
+    # Photos of a folder come at 128 pixels a side so random patch crops see real photo detail,
+    # not thumbnails; as uint8 RGB that is 49 MB per 1,000 photos (160 would be 77 MB).
+    folder_image_side = 128
 
     def __init__(self, config: SuperResolutionConfig, data: DataInfo, device):
         super().__init__(config, data, device)

@@ -147,13 +147,18 @@ class Trainer:
                 config["training"]["epochs"] = self.extra_epochs
                 run.update_config(training=config["training"])
             dataset_name = config["dataset"]["name"]
+            # A folder comes back at the side the run was trained at, as its config recorded.
+            folder_side = None
+            if model_class(config["kind"]).folder_image_side is not None:
+                folder_side = int(config["dataset"]["image_shape"][-1])
         else:
             request = self.request
-            model_class(request.kind)  # unknown kinds fail before any data is loaded
+            # Unknown kinds fail before any data is loaded.
+            folder_side = model_class(request.kind).folder_image_side
             dataset_name = request.dataset
             device = self._joined(request.device)
 
-        dataset = yield from self._load(dataset_name)
+        dataset = yield from self._load(dataset_name, folder_side)
         if dataset is None:
             yield reports.StateChanged("stopped", "stopped while loading data")
             return
@@ -191,7 +196,7 @@ class Trainer:
             self.plan.request_stop()
         return self.plan
 
-    def _load(self, name: str) -> Iterator[reports.Report]:
+    def _load(self, name: str, folder_side: int | None) -> Iterator[reports.Report]:
         """Load in a helper thread so progress can be reported and a stop honoured."""
         progress: list[tuple[int, int, str]] = []
         result: dict[str, Any] = {}
@@ -202,6 +207,7 @@ class Trainer:
                     name,
                     progress=lambda d, t, w: progress.append((d, t, w)),
                     should_stop=lambda: self.control.stopping,
+                    folder_side=folder_side,
                 )
             except BaseException as exc:
                 result["error"] = exc

@@ -106,7 +106,8 @@ def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
 
     path = tmp_path / "weights.pth"
     path.write_bytes(pickle.dumps({"features.0.weight": object()}))
-    with pytest.raises(vgg_features.WeightsError, match="not a weights file that can be read safely"):
+    unsafe = "not a weights file that can be read safely"
+    with pytest.raises(vgg_features.WeightsError, match=unsafe):
         networks.feature_network("vgg19", weights_file=path)
 
 

@@ -17,6 +17,15 @@ TINY = {
 
 
 @pytest.fixture(autouse=True)
+def _torch_threads_restored():
+    """A test that sets torch's thread count (to time or to share the CPU) gives it back: the
+    count is process-wide, and a run that starts below it later reports sharing the CPU."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_folders(tmp_path, monkeypatch):
     """No test writes into the person's real data or cache folders."""
     monkeypatch.setenv("IMAGE_STUDIO_DATA", str(tmp_path / "data"))

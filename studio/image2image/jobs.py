@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from superqt.utils import create_worker
 
-from studio.workers.threads import start_on_own_thread
+from studio.workers.threads import start_on_own_thread, unstarted_worker
 
 MAX_PICTURE_PIXELS = 40_000_000  # a picture this large already takes 120 MB as RGB
 
@@ -100,8 +99,7 @@ class StyleRunner(QObject):
             return False
         self._stop_asked = self._pause_asked = False
         self._done.clear()
-        worker = create_worker(self._run, content, style, settings, _start_thread=False,
-                               _ignore_errors=True)  # fmt: skip
+        worker = unstarted_worker(self._run, content, style, settings)
         worker.yielded.connect(self._dispatch)
         worker.errored.connect(self._errored)
         worker.finished.connect(self._finished)

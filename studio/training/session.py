@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
-from superqt.utils import create_worker
 
 from models.kinds.description import KindDescription, titles_with
 from models.kinds.hyperparameters import FieldInfo
 from models.training import reports
-from studio.workers.threads import start_on_own_thread
+from studio.workers.threads import start_on_own_thread, unstarted_worker
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ class CatalogLoader(QObject):
 
     def start(self) -> None:
         self._done.clear()
-        worker = create_worker(self._load, _start_thread=False, _ignore_errors=True)
+        worker = unstarted_worker(self._load)
         worker.returned.connect(self.ready)
         worker.errored.connect(lambda exc: self.failed.emit(f"{type(exc).__name__}: {exc}"))
         worker.finished.connect(self._finished)
@@ -186,9 +185,7 @@ class TrainingSession(QObject):
         self._stop_requested = False
         self._done.clear()
         self.run_dir = str(resume) if resume else None
-        worker = create_worker(
-            self._train, request, resume, epochs, _start_thread=False, _ignore_errors=True
-        )
+        worker = unstarted_worker(self._train, request, resume, epochs)
         worker.yielded.connect(self._dispatch)
         worker.errored.connect(self._errored)
         worker.finished.connect(self._finished)

@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
-from superqt.utils import create_worker
 
-from studio.workers.threads import start_on_own_thread
+from studio.workers.threads import start_on_own_thread, unstarted_worker
 
 
 class JobCancelled(Exception):
@@ -123,7 +122,7 @@ class ModelTasks(QObject):
         with self._lock:
             self._closing = False
         self._done.clear()
-        worker = create_worker(self._serve, _start_thread=False, _ignore_errors=True)
+        worker = unstarted_worker(self._serve)
         worker.yielded.connect(self._dispatch)
         worker.errored.connect(lambda exc: self.failed.emit("", f"{type(exc).__name__}: {exc}"))
         worker.finished.connect(self._finished)

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import threading
 
-from superqt.utils import WorkerBase
+from superqt.utils import WorkerBase, create_worker
+
+
+def unstarted_worker(function, *args) -> WorkerBase:
+    """A superqt worker for `function(*args)` that is not started: connect its signals, then
+    hand it to start_on_own_thread. Never `worker.start()`, which queues it on the pool.
+    Errors reach the `errored` signal instead of being raised again on the GUI thread."""
+    return create_worker(function, *args, _start_thread=False, _ignore_errors=True)
 
 
 def start_on_own_thread(worker: WorkerBase, name: str) -> threading.Thread:
-    """Run `worker` (made with `create_worker(..., _start_thread=False)`) on a new thread.
+    """Run `worker` (made by unstarted_worker) on a new thread.
 
     The thread is a daemon so that a worker stuck in a blocking call can never keep a closed
     window's process alive; the window still waits for training to stop (and checkpoint)

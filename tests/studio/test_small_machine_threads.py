@@ -88,3 +88,16 @@ def test_training_starts_with_every_page_busy_on_a_small_machine(
     assert not session.busy
     assert not latent.tasks.busy and not classify.tasks.busy
     assert (Path(session.run_dir) / "state.pt").is_file()
+
+
+def test_workers_are_made_only_where_they_get_a_thread_of_their_own():
+    # A worker made elsewhere could be started on Qt's global pool (sized by the core count),
+    # where two long-lived ones fill a 2-core machine: studio/workers/threads.py is the one
+    # place that makes them, unstarted, for start_on_own_thread.
+    studio = Path(__file__).resolve().parents[2] / "studio"
+    makers = sorted(
+        str(path.relative_to(studio))
+        for path in studio.rglob("*.py")
+        if "create_worker" in path.read_text() or "thread_worker" in path.read_text()
+    )
+    assert makers == ["workers/threads.py"]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.runs.folder import Run
+from models.training.eta import past_speeds
 from studio.classify.classify_panel import ClassifyPanel
 from studio.help_menu import HelpMenu
 from studio.image2image.page import Image2ImagePage
@@ -31,7 +32,6 @@ from studio.status_bar import StudioStatusBar
 from studio.theme import restyle_plots
 from studio.training.actions import RunActions
 from studio.training.loss_plot import LossPlot
-from studio.training.run_speeds import RunSpeeds
 from studio.training.samples_view import SamplesView
 from studio.training.session import CatalogLoader, TrainingSession
 from studio.training.train_panel import TrainPanel
@@ -48,7 +48,6 @@ class MainWindow(QMainWindow):
         self.session = TrainingSession(self)
         self.catalog_loader = CatalogLoader(self)
         self.follower = RunFollower(self)
-        self.speeds = RunSpeeds(self)
         # Run folders are read off the GUI thread; the open run is what the pages show.
         self.reads = FolderReads(self)
         self.open_run_state = OpenRun(self.reads, self)
@@ -176,8 +175,7 @@ class MainWindow(QMainWindow):
         self.catalog_loader.ready.connect(self.latent_explorer.set_catalog)
         self.catalog_loader.ready.connect(self.image_page.set_catalog)
         self.catalog_loader.ready.connect(status.show_devices)
-        self.catalog_loader.ready.connect(lambda _: self.speeds.read(self.runs_panel.runs_dir))
-        self.speeds.ready.connect(panel.set_speeds)
+        self.catalog_loader.ready.connect(lambda _: self._read_speeds())
         # A page's messages are its own: shown while it is, taken back when it goes. A page
         # working out of sight keeps its message on the page (its own message line) rather
         # than put it in front of the page a person is looking at.
@@ -202,9 +200,7 @@ class MainWindow(QMainWindow):
         session.state_changed.connect(status.show_state)
         session.busy_changed.connect(panel.set_busy)
         session.busy_changed.connect(lambda busy: busy or self.runs_panel.set_active(None))
-        session.busy_changed.connect(
-            lambda busy: busy or self.speeds.read(self.runs_panel.runs_dir)
-        )
+        session.busy_changed.connect(lambda busy: busy or self._read_speeds())
         self.open_run_state.changed.connect(self._run_opened)
         self.open_run_state.failed.connect(lambda message: status.notify("error", message))
         self.runs_panel.open_requested.connect(self.open_run)
@@ -223,7 +219,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.listed.connect(
             lambda: self.image_page.set_listed_runs(self.runs_panel.summaries)
         )
-        self.runs_panel.listed.connect(lambda: self.speeds.read(self.runs_panel.runs_dir))
+        self.runs_panel.listed.connect(self._read_speeds)
         self.follower.records.connect(plot.add_records)
         self.follower.grids_changed.connect(self.samples_view.refresh)
         # A finished (or stopped) training run has new weights: explore them.
@@ -309,6 +305,13 @@ class MainWindow(QMainWindow):
             self.session.resume_run(path, epochs)
 
         self.reads.read("resume", read, resume, self._read_failed)
+
+    def _read_speeds(self) -> None:
+        """How fast earlier runs trained, for the Train panel's "how long" line."""
+        runs_dir = self.runs_panel.runs_dir
+        self.reads.read(
+            "speeds", lambda: past_speeds(runs_dir), self.train_panel.set_speeds, lambda _: None
+        )
 
     def _read_failed(self, message: str) -> None:
         self.status.notify("error", message)
@@ -420,7 +423,6 @@ class MainWindow(QMainWindow):
         self.follower.wait()
         self.reads.wait()
         self.runs_panel.shutdown()
-        self.speeds.wait()
         self.classify_panel.shutdown()
         self.latent_explorer.shutdown()
         self.image_page.shutdown()

@@ -1,7 +1,8 @@
 """The run history's file work on short-lived threads of their own: reading the runs folder
 (every run's config, status, notes and quality figures) and saving a run's note. A slow or
 network disk then never freezes the window; the answers come back as plain data through
-signals, delivered on the GUI thread (the same pattern as studio/training/run_speeds.py)."""
+signals, delivered on the GUI thread. Unlike studio/runs/folder_reads.py it coalesces: one read
+at a time, and one more after it when asked meanwhile (the timer asks every few seconds)."""
 
 from __future__ import annotations
 
